@@ -1,0 +1,248 @@
+//! One revision file from text to [`Revision`].
+
+use super::checksum::checksum;
+use super::header::parse_header;
+use super::section::parse_marker;
+use crate::{Checksum, Diagnostic, Dialect, Direction, HeaderLines, List, Revision, Section};
+
+/// Parses the text of one revision file. `path` is the file relative to the
+/// migrations directory and is used in diagnostics and kept in the result.
+/// Every problem in the file is reported, not just the first.
+pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut errors: Vec<(u32, String)> = Vec::new();
+    let mut header_lines: Vec<(u32, &str)> = Vec::new();
+    let mut sections: Vec<Section> = Vec::new();
+    let mut body: Vec<&str> = Vec::new();
+    let mut in_header = true;
+
+    for (i, raw) in text.split('\n').enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        match parse_marker(line) {
+            Some(Ok(marker)) => {
+                finish_section(&mut sections, &mut body);
+                in_header = false;
+                sections.push(Section {
+                    direction: marker.direction,
+                    dialect: marker.dialect,
+                    transactional: marker.transactional,
+                    sql: String::new().into(),
+                    line: line_no,
+                });
+            }
+            Some(Err(message)) => {
+                finish_section(&mut sections, &mut body);
+                in_header = false;
+                errors.push((line_no, message));
+            }
+            None if in_header => {
+                let trimmed = line.trim();
+                if let Some(comment) = trimmed.strip_prefix("--") {
+                    header_lines.push((line_no, comment));
+                } else if !trimmed.is_empty() {
+                    errors.push((
+                        line_no,
+                        "SQL before the first section marker; put it under `-- migrate:up` or `-- migrate:down`"
+                            .to_owned(),
+                    ));
+                    // Report it once, then read the rest as an (orphan) body.
+                    in_header = false;
+                }
+            }
+            None => {
+                if !sections.is_empty() {
+                    body.push(line);
+                }
+            }
+        }
+    }
+    finish_section(&mut sections, &mut body);
+
+    let header = parse_header(&header_lines, &mut errors);
+    check_sections(&sections, &mut errors);
+
+    let id_line = header.id.as_ref().map_or(0, |(_, l)| *l);
+    let id = match header.id {
+        Some((id, _)) => id,
+        None => {
+            errors.push((
+                header_lines.first().map_or(1, |l| l.0),
+                "missing `Revision ID`; add a header line `-- Revision ID: <id>` before the first section".to_owned(),
+            ));
+            String::new()
+        }
+    };
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.0);
+        return Err(errors.into_iter().map(|(line, m)| Diagnostic::new(path, line, m)).collect());
+    }
+
+    let checksums = Dialect::ALL.map(|d| upgrade_checksum(&sections, d));
+    Ok(Revision {
+        id: id.into(),
+        message: header.message.into(),
+        path: path.to_owned().into(),
+        revises: owned(header.revises.values),
+        depends_on: owned(header.depends_on.values),
+        branch_labels: owned(header.branch_labels.values),
+        create_date: header.create_date.map(Into::into),
+        sections: List::Owned(sections),
+        checksums,
+        lines: HeaderLines {
+            id: id_line,
+            revises: header.revises.line,
+            depends_on: header.depends_on.line,
+            branch_labels: header.branch_labels.line,
+        },
+    })
+}
+
+fn owned(values: Vec<String>) -> List<crate::Text> {
+    List::Owned(values.into_iter().map(Into::into).collect())
+}
+
+fn finish_section(sections: &mut [Section], body: &mut Vec<&str>) {
+    if let Some(last) = sections.last_mut() {
+        last.sql = body.join("\n").into();
+    }
+    body.clear();
+}
+
+fn check_sections(sections: &[Section], errors: &mut Vec<(u32, String)>) {
+    for (i, s) in sections.iter().enumerate() {
+        if let Some(first) =
+            sections[..i].iter().find(|p| p.direction == s.direction && p.dialect == s.dialect)
+        {
+            let which = match s.dialect {
+                Some(d) => format!("`-- migrate:{} {d}`", s.direction.name()),
+                None => format!("`-- migrate:{}`", s.direction.name()),
+            };
+            errors.push((s.line, format!("second {which} section (the first is on line {}); merge them into one", first.line)));
+        }
+    }
+    if !sections.iter().any(|s| s.direction == Direction::Up) {
+        let line = sections.first().map_or(1, |s| s.line);
+        errors.push((line, "no `-- migrate:up` section; add one (an empty section is a valid no-op)".to_owned()));
+    }
+}
+
+fn upgrade_checksum(sections: &[Section], dialect: Dialect) -> Checksum {
+    let mut chosen = None;
+    for s in sections.iter().filter(|s| s.direction == Direction::Up) {
+        match s.dialect {
+            Some(d) if d == dialect => chosen = Some(s),
+            None if chosen.is_none() => chosen = Some(s),
+            _ => {}
+        }
+    }
+    checksum(chosen.map_or("", |s| &s.sql))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = "-- add user preferences
+--
+-- Revision ID: a1b2c3d4e5f6
+-- Revises: 9f8e7d6c5b4a
+-- Create Date: 2026-01-15 14:30:00
+-- Branch Labels: accounts
+-- Depends On: 77aa88bb99cc
+
+-- migrate:up
+CREATE TABLE user_preferences (user_id INTEGER NOT NULL REFERENCES users (id), k TEXT, v TEXT);
+
+-- migrate:down
+DROP TABLE user_preferences;
+
+-- migrate:up postgresql transaction:false
+CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
+";
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_revision("x.sql", text) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn parses_the_spec_example() {
+        let r = parse_revision("a.sql", EXAMPLE).unwrap();
+        assert_eq!(r.id, "a1b2c3d4e5f6");
+        assert_eq!(r.message, "add user preferences");
+        assert_eq!(&*r.revises, ["9f8e7d6c5b4a"]);
+        assert_eq!(&*r.depends_on, ["77aa88bb99cc"]);
+        assert_eq!(&*r.branch_labels, ["accounts"]);
+        assert_eq!(r.create_date.as_deref(), Some("2026-01-15 14:30:00"));
+        assert_eq!(r.lines, HeaderLines { id: 3, revises: 4, depends_on: 7, branch_labels: 6 });
+        let pg = r.section(Direction::Up, Dialect::Postgres).unwrap();
+        assert!(!pg.transactional);
+        assert!(pg.sql.contains("CONCURRENTLY"));
+        let sqlite = r.section(Direction::Up, Dialect::Sqlite).unwrap();
+        assert!(sqlite.transactional && sqlite.sql.contains("CREATE TABLE"));
+        assert_eq!(r.section(Direction::Down, Dialect::Mysql).unwrap().line, 12);
+        assert_eq!(r.checksum(Dialect::Sqlite), r.checksum(Dialect::Mysql));
+        assert_ne!(r.checksum(Dialect::Sqlite), r.checksum(Dialect::Postgres));
+    }
+
+    #[test]
+    fn checksum_ignores_header_and_down_edits() {
+        let base = parse_revision("a.sql", EXAMPLE).unwrap();
+        let edited = EXAMPLE
+            .replace("-- add user preferences", "-- add preferences for users")
+            .replace("DROP TABLE user_preferences;", "DROP TABLE IF EXISTS user_preferences;");
+        let edited = parse_revision("a.sql", &edited).unwrap();
+        assert_eq!(base.checksums, edited.checksums);
+        let sql_edit = parse_revision("a.sql", &EXAMPLE.replace("k TEXT", "key TEXT")).unwrap();
+        assert_ne!(base.checksum(Dialect::Sqlite), sql_edit.checksum(Dialect::Sqlite));
+    }
+
+    #[test]
+    fn a_message_with_a_colon_is_still_a_message() {
+        let r = parse_revision("a.sql", "-- fix: add index\n-- Revision ID: abc\n-- migrate:up\n").unwrap();
+        assert_eq!(r.message, "fix: add index");
+        assert!(r.revises.is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = "-- msg\n-- Revison ID: abc\n-- Revises: a-b\nSELECT 1;\n-- migrate:up\n-- migrate:up\n";
+        expect_test::expect![[r#"
+            [
+                "x.sql:1: missing `Revision ID`; add a header line `-- Revision ID: <id>` before the first section",
+                "x.sql:2: unknown header key `Revison ID`; did you mean `Revision ID`?",
+                "x.sql:3: in Revises: revision id `a-b` contains `-`; use only letters, digits and `_`",
+                "x.sql:4: SQL before the first section marker; put it under `-- migrate:up` or `-- migrate:down`",
+                "x.sql:6: second `-- migrate:up` section (the first is on line 5); merge them into one",
+            ]
+        "#]]
+        .assert_debug_eq(&errors(text));
+    }
+
+    #[test]
+    fn rejects_bad_ids_and_missing_up() {
+        assert_eq!(
+            errors("-- Revision ID: abcdefghijklmnopqrstuvwxyz0123456789\n-- migrate:down\n"),
+            [
+                "x.sql:1: revision id `abcdefghijklmnopqrstuvwxyz0123456789` is 36 characters long; the version table holds at most 32",
+                "x.sql:2: no `-- migrate:up` section; add one (an empty section is a valid no-op)",
+            ]
+        );
+        assert_eq!(
+            errors("-- Revision ID: a@b\n-- migrate:up\n"),
+            ["x.sql:1: revision id `a@b` contains `@`; use only letters, digits and `_`"]
+        );
+        assert_eq!(errors("-- Revision ID: ok\n-- Revision id: ok2\n-- migrate:up\n").len(), 1);
+    }
+
+    #[test]
+    fn an_empty_section_is_a_no_op_and_crlf_is_read() {
+        let r = parse_revision("a.sql", "-- m\r\n-- Revision ID: r1\r\n-- migrate:up\r\n-- migrate:down\r\n").unwrap();
+        assert_eq!(r.id, "r1");
+        assert_eq!(r.section(Direction::Up, Dialect::Sqlite).unwrap().sql, "");
+        assert!(r.is_reversible(Dialect::Sqlite));
+    }
+}

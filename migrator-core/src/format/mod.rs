@@ -1,0 +1,9 @@
+//! The revision file format: header, sections and checksums (spec §2).
+
+mod checksum;
+mod file;
+mod header;
+mod section;
+
+pub use checksum::{checksum, normalize};
+pub use file::parse_revision;

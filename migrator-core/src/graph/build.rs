@@ -1,0 +1,469 @@
+//! Building and verifying the graph from a revision table.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::nearest;
+use crate::{Diagnostic, Diagnostics, Migrations, Revision};
+
+/// A verified revision graph. The only way to get one is [`Graph::new`],
+/// which rejects broken histories, so everything downstream (resolution,
+/// planning) may assume a DAG with resolvable references.
+///
+/// Revisions are addressed by their index in the table, which is sorted by
+/// file name; that order breaks every tie.
+#[derive(Debug)]
+pub struct Graph<'m> {
+    migrations: &'m Migrations,
+    ids: HashMap<&'m str, usize>,
+    label_owner: HashMap<&'m str, usize>,
+    /// `Revises`, resolved.
+    parents: Vec<Vec<usize>>,
+    /// `Depends On`, resolved to revisions.
+    deps: Vec<Vec<usize>>,
+    /// Parents plus the dependencies not already implied by an ancestor's
+    /// dependencies (Alembic's `_normalized_down_revisions`).
+    down: Vec<Vec<usize>>,
+    /// The dependency part of `down`.
+    norm_deps: Vec<Vec<usize>>,
+    /// Revisions naming this one in `Revises`.
+    children: Vec<Vec<usize>>,
+    /// Revisions naming this one in `Revises` or `Depends On`.
+    all_children: Vec<Vec<usize>>,
+    /// Branch labels, own and inherited, sorted.
+    labels: Vec<Vec<&'m str>>,
+    heads: Vec<usize>,
+    real_heads: Vec<usize>,
+    bases: Vec<usize>,
+}
+
+impl<'m> Graph<'m> {
+    /// Verifies `migrations` and builds its graph, or reports every problem
+    /// at once, each naming its file and line.
+    pub fn new(migrations: &'m Migrations) -> Result<Graph<'m>, Diagnostics> {
+        let revs: &'m [Revision] = &migrations.revisions;
+        let n = revs.len();
+        let mut errors = Vec::new();
+        let at = |i: usize, line: u32, msg: String| Diagnostic::new(revs[i].path.to_string(), line.max(1), msg);
+
+        let mut ids: HashMap<&'m str, usize> = HashMap::with_capacity(n);
+        for (i, r) in revs.iter().enumerate() {
+            if let Some(&first) = ids.get(&*r.id) {
+                errors.push(at(
+                    i,
+                    r.lines.id,
+                    format!(
+                        "duplicate revision id `{}`, already used by {}; give one of them a new id",
+                        r.id, revs[first].path
+                    ),
+                ));
+            } else {
+                ids.insert(&r.id, i);
+            }
+        }
+
+        let mut label_owner: HashMap<&'m str, usize> = HashMap::new();
+        for (i, r) in revs.iter().enumerate() {
+            for label in r.branch_labels.iter() {
+                if let Some(&owner) = label_owner.get(&**label) {
+                    errors.push(at(
+                        i,
+                        r.lines.branch_labels,
+                        format!("duplicate branch label `{label}`, already on {} ({})", revs[owner].id, revs[owner].path),
+                    ));
+                } else if let Some(&owner) = ids.get(&**label).filter(|&&o| o != i) {
+                    errors.push(at(
+                        i,
+                        r.lines.branch_labels,
+                        format!("branch label `{label}` is also the id of revision {}; choose another label", revs[owner].path),
+                    ));
+                } else {
+                    label_owner.insert(label, i);
+                }
+            }
+        }
+
+        let mut parents = vec![Vec::new(); n];
+        let mut deps = vec![Vec::new(); n];
+        for (i, r) in revs.iter().enumerate() {
+            for p in r.revises.iter() {
+                if **p == *r.id {
+                    errors.push(at(i, r.lines.revises, format!("revision {} revises itself; remove it from Revises", r.id)));
+                } else if let Some(&j) = ids.get(&**p) {
+                    if !parents[i].contains(&j) {
+                        parents[i].push(j);
+                    }
+                } else {
+                    let hint = suggest_id(p, &ids);
+                    errors.push(at(
+                        i,
+                        r.lines.revises,
+                        format!("revision {} revises `{p}`, which does not exist{hint}", r.id),
+                    ));
+                }
+            }
+            for d in r.depends_on.iter() {
+                let target = ids.get(&**d).or_else(|| label_owner.get(&**d)).copied();
+                match target {
+                    Some(j) if j == i => errors.push(at(
+                        i,
+                        r.lines.depends_on,
+                        format!("revision {} depends on itself; remove it from Depends On", r.id),
+                    )),
+                    Some(j) => {
+                        if !deps[i].contains(&j) {
+                            deps[i].push(j);
+                        }
+                    }
+                    None => {
+                        let hint = suggest_id(d, &ids);
+                        errors.push(at(
+                            i,
+                            r.lines.depends_on,
+                            format!(
+                                "revision {} depends on `{d}`, which is neither a revision nor a branch label{hint}",
+                                r.id
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+
+        if let Some(cycle_errors) = find_cycles(revs, &parents, &deps) {
+            errors.extend(cycle_errors);
+        }
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+            return Err(Diagnostics(errors));
+        }
+
+        let mut children = vec![Vec::new(); n];
+        let mut all_children = vec![Vec::new(); n];
+        for i in 0..n {
+            for &p in &parents[i] {
+                children[p].push(i);
+                all_children[p].push(i);
+            }
+            for &d in &deps[i] {
+                if !all_children[d].contains(&i) {
+                    all_children[d].push(i);
+                }
+            }
+        }
+        let mut graph = Graph {
+            migrations,
+            ids,
+            label_owner,
+            parents,
+            deps,
+            down: Vec::new(),
+            norm_deps: Vec::new(),
+            children,
+            all_children,
+            labels: vec![Vec::new(); n],
+            heads: Vec::new(),
+            real_heads: Vec::new(),
+            bases: Vec::new(),
+        };
+        graph.normalize_dependencies();
+        graph.inherit_labels();
+        graph.heads = (0..n).filter(|&i| graph.children[i].is_empty()).collect();
+        graph.real_heads = (0..n).filter(|&i| graph.all_children[i].is_empty()).collect();
+        graph.bases = (0..n).filter(|&i| graph.parents[i].is_empty()).collect();
+        if !migrations.allow_multiple_heads {
+            graph.check_heads()?;
+        }
+        Ok(graph)
+    }
+
+    /// Drops from each revision's dependencies those that one of its
+    /// versioned ancestors already depends on.
+    fn normalize_dependencies(&mut self) {
+        let n = self.len();
+        self.norm_deps = vec![Vec::new(); n];
+        for i in 0..n {
+            if self.deps[i].is_empty() {
+                continue;
+            }
+            let mut keep = self.deps[i].clone();
+            let ancestors = self.ancestors(&[i], false);
+            for (a, _) in ancestors.iter().enumerate().filter(|(a, yes)| **yes && *a != i) {
+                keep.retain(|d| !self.deps[a].contains(d));
+            }
+            self.norm_deps[i] = keep;
+        }
+        self.down = (0..n)
+            .map(|i| {
+                let mut d = self.parents[i].clone();
+                d.extend(self.norm_deps[i].iter().filter(|x| !self.parents[i].contains(x)));
+                d
+            })
+            .collect();
+    }
+
+    /// Alembic's branch-label inheritance: a label covers every versioned
+    /// descendant of the revision that carries it, and the revisions below
+    /// it down to the nearest branch or merge point.
+    fn inherit_labels(&mut self) {
+        let revs = &self.migrations.revisions;
+        for r in 0..self.len() {
+            if revs[r].branch_labels.is_empty() {
+                continue;
+            }
+            let own: Vec<&'m str> = self.migrations.revisions[r].branch_labels.iter().map(|l| &**l).collect();
+            // Depth-first over versioned children, as Alembic walks them.
+            let mut seen = vec![false; self.len()];
+            let mut stack = vec![r];
+            let mut last = r;
+            while let Some(x) = stack.pop() {
+                if std::mem::replace(&mut seen[x], true) {
+                    continue;
+                }
+                add_labels(&mut self.labels[x], &own);
+                stack.extend(self.children[x].iter().copied());
+                last = x;
+            }
+            let mut node = last;
+            while self.all_children[node].len() <= 1 && self.parents[node].len() <= 1 {
+                add_labels(&mut self.labels[node], &own);
+                match self.parents[node].first() {
+                    Some(&p) => node = p,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    fn check_heads(&self) -> Result<(), Diagnostics> {
+        if self.heads.len() < 2 {
+            return Ok(());
+        }
+        let undistinguished: Vec<usize> = self
+            .heads
+            .iter()
+            .copied()
+            .filter(|&h| {
+                !self.labels[h]
+                    .iter()
+                    .any(|l| self.heads.iter().all(|&o| o == h || !self.labels[o].contains(l)))
+            })
+            .collect();
+        if undistinguished.len() < 2 {
+            return Ok(());
+        }
+        let revs = &self.migrations.revisions;
+        let list = undistinguished
+            .iter()
+            .map(|&h| format!("{} ({})", revs[h].id, revs[h].path))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let last = *undistinguished.iter().max().unwrap_or(&0);
+        Err(Diagnostics(vec![Diagnostic::new(
+            revs[last].path.to_string(),
+            revs[last].lines.id.max(1),
+            format!(
+                "multiple heads: {list}; no branch label tells them apart. Join them with \
+                 `migrator merge heads -m \"merge heads\"`, or give each branch its own label \
+                 (`allow_multiple_heads = true` turns this check off)"
+            ),
+        )]))
+    }
+
+    /// The table this graph was built from.
+    pub fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
+    /// The number of revisions.
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// `true` for an empty history.
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
+
+    /// The revision at index `i`.
+    pub fn revision(&self, i: usize) -> &'m Revision {
+        &self.migrations.revisions[i]
+    }
+
+    /// The index of the revision with exactly this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.ids.get(id).copied()
+    }
+
+    /// The revision carrying `label` itself (not by inheritance).
+    pub fn label_owner(&self, label: &str) -> Option<usize> {
+        self.label_owner.get(label).copied()
+    }
+
+    /// Revisions that no revision names in `Revises`, in file order.
+    pub fn heads(&self) -> &[usize] {
+        &self.heads
+    }
+
+    /// Heads that no revision names in `Revises` or `Depends On`.
+    pub fn real_heads(&self) -> &[usize] {
+        &self.real_heads
+    }
+
+    /// Revisions with an empty `Revises`, in file order.
+    pub fn bases(&self) -> &[usize] {
+        &self.bases
+    }
+
+    /// The versioned parents (`Revises`).
+    pub fn parents(&self, i: usize) -> &[usize] {
+        &self.parents[i]
+    }
+
+    /// The resolved `Depends On`.
+    pub fn dependencies(&self, i: usize) -> &[usize] {
+        &self.deps[i]
+    }
+
+    /// Parents plus non-redundant dependencies.
+    pub fn down(&self, i: usize) -> &[usize] {
+        &self.down[i]
+    }
+
+    /// The non-redundant dependencies.
+    pub(crate) fn normalized_dependencies(&self, i: usize) -> &[usize] {
+        &self.norm_deps[i]
+    }
+
+    /// The versioned children.
+    pub fn children(&self, i: usize) -> &[usize] {
+        &self.children[i]
+    }
+
+    /// Children through `Revises` or `Depends On`.
+    pub fn all_children(&self, i: usize) -> &[usize] {
+        &self.all_children[i]
+    }
+
+    /// Branch labels, own and inherited.
+    pub fn labels(&self, i: usize) -> &[&'m str] {
+        &self.labels[i]
+    }
+
+    /// `from` and everything below it, as a membership vector; through
+    /// dependencies too when `with_deps`.
+    pub fn ancestors(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
+        self.closure(from, |i| if with_deps { self.down_or_parents(i, true) } else { &self.parents[i] })
+    }
+
+    fn down_or_parents(&self, i: usize, with_deps: bool) -> &[usize] {
+        if with_deps && !self.down.is_empty() { &self.down[i] } else { &self.parents[i] }
+    }
+
+    /// `from` and everything above it; through dependencies too when
+    /// `with_deps`.
+    pub fn descendants(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
+        self.closure(from, |i| if with_deps { &self.all_children[i] } else { &self.children[i] })
+    }
+
+    fn closure<'a>(&'a self, from: &[usize], next: impl Fn(usize) -> &'a [usize]) -> Vec<bool> {
+        let mut seen = vec![false; self.len()];
+        let mut stack: Vec<usize> = from.to_vec();
+        while let Some(x) = stack.pop() {
+            if !std::mem::replace(&mut seen[x], true) {
+                stack.extend(next(x).iter().copied().filter(|&y| !seen[y]));
+            }
+        }
+        seen
+    }
+}
+
+fn add_labels<'m>(set: &mut Vec<&'m str>, labels: &[&'m str]) {
+    for l in labels {
+        if let Err(pos) = set.binary_search(l) {
+            set.insert(pos, l);
+        }
+    }
+}
+
+fn suggest_id(missing: &str, ids: &HashMap<&str, usize>) -> String {
+    let starts: Vec<&str> = ids.keys().copied().filter(|id| id.starts_with(missing)).collect();
+    if starts.len() == 1 {
+        return format!("; did you mean `{}`? (Revises needs the full id)", starts[0]);
+    }
+    match nearest(missing, ids.keys().copied()) {
+        Some(id) => format!("; did you mean `{id}`?"),
+        None => "; check the id, or add the missing revision file".to_owned(),
+    }
+}
+
+/// Finds cycles through `Revises` and `Depends On`. Each cycle is reported
+/// once, on the file (of those in the cycle) that sorts last, which is most
+/// often the one just edited.
+fn find_cycles(revs: &[Revision], parents: &[Vec<usize>], deps: &[Vec<usize>]) -> Option<Vec<Diagnostic>> {
+    let n = revs.len();
+    // Kahn's algorithm from the bases up: whatever is never freed is on or
+    // above a cycle.
+    let mut pending: Vec<usize> = (0..n).map(|i| parents[i].len() + deps[i].len()).collect();
+    let mut ups = vec![Vec::new(); n];
+    for i in 0..n {
+        for &p in parents[i].iter().chain(&deps[i]) {
+            ups[p].push(i);
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut freed = vec![false; n];
+    while let Some(x) = ready.pop() {
+        freed[x] = true;
+        for &c in &ups[x] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    if freed.iter().all(|f| *f) {
+        return None;
+    }
+    // Walk down from each stuck revision through stuck parents until a
+    // revision repeats: that stretch is a cycle.
+    let mut reported = vec![false; n];
+    let mut out = Vec::new();
+    for start in 0..n {
+        if freed[start] || reported[start] {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut pos = vec![usize::MAX; n];
+        pos[start] = 0;
+        let mut x = start;
+        let cycle = loop {
+            let Some(&next) = parents[x].iter().chain(&deps[x]).find(|&&p| !freed[p]) else { break None };
+            if pos[next] != usize::MAX {
+                break Some(path[pos[next]..].to_vec());
+            }
+            if reported[next] {
+                break None;
+            }
+            pos[next] = path.len();
+            path.push(next);
+            x = next;
+        };
+        for &p in &path {
+            reported[p] = true;
+        }
+        let Some(cycle) = cycle else { continue };
+        let Some(&blame) = cycle.iter().max() else { continue };
+        let names: Vec<&str> = cycle.iter().chain(cycle.first()).map(|&i| &*revs[i].id).collect();
+        let r = &revs[blame];
+        let line = if r.lines.revises != 0 { r.lines.revises } else { r.lines.depends_on };
+        out.push(Diagnostic::new(
+            r.path.to_string(),
+            line.max(1),
+            format!(
+                "cycle in the revision graph: {} (each revises or depends on the next); remove one of these links",
+                names.join(" -> ")
+            ),
+        ));
+    }
+    Some(out)
+}

@@ -1,0 +1,16 @@
+//! The revision graph: verification, identifier resolution and planning,
+//! all pure (spec §2, §3).
+
+mod build;
+mod heads;
+mod plan;
+mod resolve;
+mod topo;
+
+pub use build::Graph;
+pub use heads::{RowChange, VersionRows};
+pub use plan::{Plan, PlanError, Step};
+pub use resolve::ResolveError;
+
+#[cfg(test)]
+mod tests;

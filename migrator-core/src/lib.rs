@@ -1,0 +1,27 @@
+//! migrator-core: the revision file format, the revision graph, identifier
+//! resolution and planning (all pure), and the executor that applies plans
+//! to a database through sqlx (behind the `runtime` feature and one feature
+//! per database).
+//!
+//! ```text
+//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("migrations");
+//!
+//! migrator_core::Migrator::new(&MIGRATIONS).connect(&url).await?.upgrade("head").await?;
+//! ```
+
+mod diagnostic;
+mod dialect;
+mod format;
+mod graph;
+mod load;
+mod revision;
+
+#[cfg(feature = "runtime")]
+mod executor;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use dialect::Dialect;
+pub use format::{checksum, normalize, parse_revision};
+pub use graph::{Graph, Plan, PlanError, ResolveError, RowChange, Step, VersionRows};
+pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
+pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};

@@ -1,0 +1,207 @@
+//! The revision table: what `embed_migrations!` emits as a `static` and what
+//! the runtime loader builds from a directory. One type serves both, so the
+//! two can be compared field by field.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Deref;
+
+use crate::Dialect;
+
+/// Text that is either compiled into the binary or loaded at run time.
+pub type Text = Cow<'static, str>;
+
+/// A list that is either a `static` slice (embedded) or owned (loaded from
+/// a directory). Dereferences to a slice.
+pub enum List<T: 'static> {
+    /// Compiled into the binary.
+    Static(&'static [T]),
+    /// Built at run time.
+    Owned(Vec<T>),
+}
+
+impl<T> Deref for List<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            List::Static(s) => s,
+            List::Owned(v) => v,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for List<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: PartialEq> PartialEq for List<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Eq> Eq for List<T> {}
+
+impl<T: Clone> Clone for List<T> {
+    fn clone(&self) -> Self {
+        match self {
+            List::Static(s) => List::Static(s),
+            List::Owned(v) => List::Owned(v.clone()),
+        }
+    }
+}
+
+/// Which way a section moves the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `-- migrate:up`
+    Up,
+    /// `-- migrate:down`
+    Down,
+}
+
+impl Direction {
+    /// `up` or `down`, as written in section markers.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+/// One `-- migrate:up` or `-- migrate:down` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Up or down.
+    pub direction: Direction,
+    /// `None` for an unqualified section, which applies to every dialect that
+    /// has no section of its own.
+    pub dialect: Option<Dialect>,
+    /// `false` when the marker says `transaction:false`.
+    pub transactional: bool,
+    /// The SQL exactly as written, up to the next marker.
+    pub sql: Text,
+    /// The line of the marker.
+    pub line: u32,
+}
+
+/// SHA-256 of a section's SQL after normalisation (see [`crate::checksum`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Checksum(pub [u8; 32]);
+
+impl Checksum {
+    /// Lowercase hex, 64 characters.
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        s
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl fmt::Debug for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Checksum({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// Lines of the header keys, for diagnostics. Zero when the key is absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeaderLines {
+    /// `Revision ID`
+    pub id: u32,
+    /// `Revises`
+    pub revises: u32,
+    /// `Depends On`
+    pub depends_on: u32,
+    /// `Branch Labels`
+    pub branch_labels: u32,
+}
+
+/// One revision file, parsed. Built by [`crate::parse_revision`] at run time
+/// and by `embed_migrations!` at compile time; the fields are public so that
+/// the macro can write them as a constant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// `Revision ID`.
+    pub id: Text,
+    /// The first free comment line of the header.
+    pub message: Text,
+    /// The file, relative to the migrations directory, with `/` separators.
+    pub path: Text,
+    /// `Revises`: the versioned parents. Empty for a base, two or more for a
+    /// merge point.
+    pub revises: List<Text>,
+    /// `Depends On`: revision ids or branch labels that must be applied
+    /// first without being versioned parents.
+    pub depends_on: List<Text>,
+    /// `Branch Labels` written on this revision (not the inherited ones).
+    pub branch_labels: List<Text>,
+    /// `Create Date`, as written.
+    pub create_date: Option<Text>,
+    /// The sections in file order.
+    pub sections: List<Section>,
+    /// Checksum of the upgrade SQL per dialect, indexed by
+    /// [`Dialect::index`]. A dialect without an upgrade section has the
+    /// checksum of the empty script.
+    pub checksums: [Checksum; 3],
+    /// Where the header keys are, for diagnostics.
+    pub lines: HeaderLines,
+}
+
+impl Revision {
+    /// The section that runs in `direction` on `dialect`: the one qualified
+    /// with the dialect, else the unqualified one.
+    pub fn section(&self, direction: Direction, dialect: Dialect) -> Option<&Section> {
+        let mut fallback = None;
+        for s in self.sections.iter().filter(|s| s.direction == direction) {
+            match s.dialect {
+                Some(d) if d == dialect => return Some(s),
+                None => fallback = Some(s),
+                Some(_) => {}
+            }
+        }
+        fallback
+    }
+
+    /// The upgrade checksum on `dialect`.
+    pub fn checksum(&self, dialect: Dialect) -> Checksum {
+        self.checksums[dialect.index()]
+    }
+
+    /// `true` when a downgrade through this revision is possible on
+    /// `dialect`.
+    pub fn is_reversible(&self, dialect: Dialect) -> bool {
+        self.section(Direction::Down, dialect).is_some()
+    }
+}
+
+/// A whole history: every revision in sorted file-name order, which is also
+/// the order that breaks ties in planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrations {
+    /// The revisions, sorted by [`Revision::path`].
+    pub revisions: List<Revision>,
+    /// Whether several undistinguished heads are allowed.
+    pub allow_multiple_heads: bool,
+}
+
+impl Migrations {
+    /// The table `embed_migrations!` emits.
+    pub const fn from_static(revisions: &'static [Revision], allow_multiple_heads: bool) -> Self {
+        Migrations { revisions: List::Static(revisions), allow_multiple_heads }
+    }
+}
