@@ -1,1 +1,86 @@
-//! stub
+//! The `migrator` command line, as a library so that a service can expose
+//! it over its own embedded history:
+//!
+//! ```text
+//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("migrations");
+//!
+//! fn main() -> std::process::ExitCode {
+//!     migrator_cli::main_with(&MIGRATIONS)
+//! }
+//! ```
+//!
+//! Exit codes: 0 success, 1 the operation or check failed, 2 bad usage or
+//! configuration.
+
+mod commands;
+mod flags;
+mod render;
+mod settings;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+use migrator_core::Migrations;
+
+/// An error in how the command was called or configured (exit code 2).
+#[derive(Debug)]
+pub(crate) struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Runs the command line from the process arguments over `migrations`,
+/// printing errors, and returns the exit code.
+pub fn main_with(migrations: &Migrations) -> ExitCode {
+    main_from(std::env::args_os(), migrations)
+}
+
+/// Runs the command line from `args` (the first is the program name).
+pub fn main_from<I, T>(args: I, migrations: &Migrations) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let flags = match flags::Flags::try_parse_from(args) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(flags, migrations)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if cause.is::<UsageError>() {
+            return 2;
+        }
+        if let Some(core) = cause.downcast_ref::<migrator_core::Error>() {
+            return if core.is_usage() { 2 } else { 1 };
+        }
+        if cause.is::<migrator_core::Diagnostics>() {
+            return 2;
+        }
+    }
+    1
+}

@@ -9,19 +9,26 @@
 //! migrator_core::Migrator::new(&MIGRATIONS).connect(&url).await?.upgrade("head").await?;
 //! ```
 
+pub mod bookkeeping;
 mod diagnostic;
 mod dialect;
 mod format;
 mod graph;
 mod load;
 mod revision;
+mod time;
+mod url;
 
 #[cfg(feature = "runtime")]
 mod executor;
+#[cfg(feature = "runtime")]
+pub use executor::{Applied, Connected, Error, Migrator, Report, TransactionMode};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use dialect::Dialect;
 pub use format::{checksum, normalize, parse_revision};
 pub use graph::{Graph, Plan, PlanError, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
+pub use time::now_utc;
+pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};
 pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};

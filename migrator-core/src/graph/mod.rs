@@ -3,6 +3,7 @@
 
 mod build;
 mod heads;
+mod history;
 mod plan;
 mod resolve;
 mod topo;

@@ -1,0 +1,54 @@
+//! `upgrade` and `downgrade`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use migrator_core::{Applied, Direction, Migrations};
+
+use super::connect;
+use crate::render::duration;
+use crate::settings::{Settings, Verbosity};
+
+pub(crate) async fn upgrade(settings: &Settings, migrations: &Migrations, target: &str) -> Result<ExitCode> {
+    run(settings, migrations, Direction::Up, target).await
+}
+
+pub(crate) async fn downgrade(settings: &Settings, migrations: &Migrations, target: &str) -> Result<ExitCode> {
+    run(settings, migrations, Direction::Down, target).await
+}
+
+async fn run(settings: &Settings, migrations: &Migrations, direction: Direction, target: &str) -> Result<ExitCode> {
+    let mut db = connect(settings, migrations).await?;
+    let loud = settings.verbosity > Verbosity::Quiet;
+    let started = Instant::now();
+    let mut print = |a: &Applied| {
+        if loud {
+            let verb = if a.direction == Direction::Up { "upgrade" } else { "downgrade" };
+            println!("{verb:<9} {}  {}  ({})", a.revision, a.message, duration(a.duration));
+        }
+    };
+    let result = match direction {
+        Direction::Up => db.upgrade_with(target, &mut print).await,
+        Direction::Down => db.downgrade_with(target, &mut print).await,
+    };
+    db.close().await;
+    let report = result?;
+    if loud {
+        let at = if report.current.is_empty() { "base".to_owned() } else { report.current.join(", ") };
+        if report.applied.is_empty() {
+            let why = if direction == Direction::Up {
+                format!("the database already includes `{target}`")
+            } else {
+                format!("the database is already at or below `{target}`")
+            };
+            println!("nothing to do: {why}; it is at {at}");
+        } else {
+            let n = report.applied.len();
+            let verb = if direction == Direction::Up { "applied" } else { "reverted" };
+            let s = if n == 1 { "" } else { "s" };
+            println!("{verb} {n} revision{s} in {}; the database is at {at}", duration(started.elapsed()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

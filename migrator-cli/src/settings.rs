@@ -1,0 +1,69 @@
+//! Validated settings: flags and environment resolved into what the
+//! commands use, with every check done once, up front.
+
+use std::path::PathBuf;
+
+use migrator_core::{DatabaseUrl, TransactionMode, bookkeeping};
+
+use crate::flags::Global;
+use crate::UsageError;
+
+/// The database URL used when none is given.
+pub(crate) const DEFAULT_URL: &str = "sqlite://migrator.db";
+
+/// How much to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// The URL as given (may hold a password: never print it, print `url`).
+    pub raw_url: String,
+    pub url: DatabaseUrl,
+    /// `true` when the URL is the default one.
+    pub default_url: bool,
+    pub dir: Option<PathBuf>,
+    pub allow_multiple_heads: bool,
+    pub mode: TransactionMode,
+    pub version_table: String,
+    pub verbosity: Verbosity,
+}
+
+impl Settings {
+    pub(crate) fn from_flags(g: &Global) -> Result<Settings, UsageError> {
+        let (raw_url, default_url) = match &g.database_url {
+            Some(u) if !u.trim().is_empty() => (u.trim().to_owned(), false),
+            _ => (DEFAULT_URL.to_owned(), true),
+        };
+        let url = DatabaseUrl::parse(&raw_url).map_err(|e| UsageError(e.to_string()))?;
+        let mode = match g.transaction_mode.as_deref() {
+            None => TransactionMode::default(),
+            Some(m) => TransactionMode::from_name(m).ok_or_else(|| {
+                UsageError(format!("unknown transaction mode `{m}`; use `per-revision` or `all`"))
+            })?,
+        };
+        let version_table = g.version_table.clone().unwrap_or_else(|| bookkeeping::DEFAULT_VERSION_TABLE.to_owned());
+        bookkeeping::check_identifier(&version_table).map_err(|e| UsageError(format!("--version-table: {e}")))?;
+        let verbosity = if g.quiet {
+            Verbosity::Quiet
+        } else if g.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Ok(Settings {
+            raw_url,
+            url,
+            default_url,
+            dir: g.dir.clone(),
+            allow_multiple_heads: g.allow_multiple_heads,
+            mode,
+            version_table,
+            verbosity,
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! What can go wrong while talking to a database, each case saying where
+//! things stand and what to do.
+
+use crate::{Diagnostics, Dialect, PlanError, UrlError};
+
+/// An executor error. Every variant leaves the database consistent: a
+/// revision is either applied and recorded, or neither.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database URL is malformed.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The revision files are broken.
+    #[error("{0}")]
+    Migrations(Diagnostics),
+    /// A setting is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// The dialect's driver is not compiled into this binary.
+    #[error("{dialect} support is not built into this binary; rebuild migrator-core with its `{feature}` feature")]
+    Unsupported {
+        /// The dialect the URL names.
+        dialect: Dialect,
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
+    /// The database cannot be reached.
+    #[error("cannot connect to {url}: {source}; check that the database is running and the URL is right")]
+    Connect {
+        /// The URL, password removed.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// No plan could be made; nothing ran.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The version table names revisions this binary does not have.
+    #[error(
+        "the database is at {revisions}, which this binary does not contain; it may have been built before \
+         {first} was added. Run a binary built from newer migrations, or pass `--dir` with the current files"
+    )]
+    UnknownRevisions {
+        /// The unknown revisions, comma separated.
+        revisions: String,
+        /// The first of them.
+        first: String,
+    },
+    /// A revision's SQL failed. Its changes were rolled back where the
+    /// dialect allows.
+    #[error("revision {revision} ({path}) failed during {direction}: {source}\n{state}")]
+    Failed {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// The database's error.
+        source: sqlx::Error,
+        /// Where the database stands now and what to do.
+        state: String,
+    },
+    /// The version rows were not where the plan expected them.
+    #[error(
+        "the version table changed while migrating ({detail}); another migrator may be running against this \
+         database. Nothing of revision {revision} was kept; run the command again"
+    )]
+    Concurrent {
+        /// The revision being applied.
+        revision: String,
+        /// What was found.
+        detail: String,
+    },
+    /// Any other database error, with what migrator was doing.
+    #[error("{context}: {source}")]
+    Database {
+        /// What migrator was doing.
+        context: String,
+        /// The database's error.
+        source: sqlx::Error,
+    },
+}
+
+impl Error {
+    /// `true` for errors in how migrator was called or configured (exit
+    /// code 2), `false` for operations that failed (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Url(_) | Error::Migrations(_) | Error::Config(_) | Error::Unsupported { .. })
+    }
+}
+
+pub(crate) trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;
+}
+
+impl<T> Context<T> for Result<T, sqlx::Error> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
+        self.map_err(|source| Error::Database { context: what(), source })
+    }
+}

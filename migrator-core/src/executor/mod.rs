@@ -1,0 +1,9 @@
+//! Applying plans to a database through sqlx: the only part of
+//! migrator-core that does I/O against a database.
+
+mod db;
+mod error;
+mod migrator;
+
+pub use error::Error;
+pub use migrator::{Applied, Connected, Migrator, Report, TransactionMode};

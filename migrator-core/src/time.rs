@@ -1,0 +1,41 @@
+//! UTC timestamps as ISO-8601 text, without a date-time dependency.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The current UTC time as `YYYY-MM-DD HH:MM:SS.mmm`.
+pub fn now_utc() -> String {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    format_utc(since.as_secs(), since.subsec_millis())
+}
+
+/// Formats seconds since the Unix epoch plus milliseconds.
+pub fn format_utc(secs: u64, millis: u32) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(super::format_utc(0, 0), "1970-01-01 00:00:00.000");
+        assert_eq!(super::format_utc(1_768_487_400, 5), "2026-01-15 14:30:00.005");
+        assert_eq!(super::format_utc(951_782_400, 0), "2000-02-29 00:00:00.000");
+    }
+}

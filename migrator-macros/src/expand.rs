@@ -1,0 +1,111 @@
+//! The table as tokens.
+
+use migrator_core::{Dialect, Direction, List, Revision, Section, SourceFile, Text};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::load::Loaded;
+
+/// `include_str!` of every file, so that editing one rebuilds the crate.
+fn track(files: &[SourceFile]) -> TokenStream {
+    let paths = files.iter().map(|f| f.absolute.to_string_lossy().into_owned());
+    quote! { const _: &[&str] = &[#(include_str!(#paths)),*]; }
+}
+
+/// The verified table.
+pub(crate) fn table(loaded: &Loaded) -> TokenStream {
+    let tracked = track(&loaded.files);
+    let revisions: Vec<TokenStream> = loaded.migrations.revisions.iter().map(revision).collect();
+    let n = revisions.len();
+    let allow = loaded.migrations.allow_multiple_heads;
+    quote! {
+        {
+            #tracked
+            static REVISIONS: [::migrator_core::Revision; #n] = [#(#revisions),*];
+            ::migrator_core::Migrations::from_static(&REVISIONS, #allow)
+        }
+    }
+}
+
+/// The errors, plus an empty table so that the caller type-checks and the
+/// user sees these errors only.
+pub(crate) fn with_errors(files: &[SourceFile], error: syn::Error) -> TokenStream {
+    let tracked = track(files);
+    let errors = error.to_compile_error();
+    quote! {
+        {
+            #tracked
+            #errors
+            ::migrator_core::Migrations::from_static(&[], false)
+        }
+    }
+}
+
+fn text(t: &Text) -> TokenStream {
+    let s: &str = t;
+    quote! { ::std::borrow::Cow::Borrowed(#s) }
+}
+
+fn texts(list: &List<Text>) -> TokenStream {
+    let items = list.iter().map(text);
+    quote! { ::migrator_core::List::Static(&[#(#items),*]) }
+}
+
+fn revision(r: &Revision) -> TokenStream {
+    let id = text(&r.id);
+    let message = text(&r.message);
+    let path = text(&r.path);
+    let revises = texts(&r.revises);
+    let depends_on = texts(&r.depends_on);
+    let branch_labels = texts(&r.branch_labels);
+    let create_date = match &r.create_date {
+        Some(d) => {
+            let d = text(d);
+            quote! { ::core::option::Option::Some(#d) }
+        }
+        None => quote! { ::core::option::Option::None },
+    };
+    let sections = r.sections.iter().map(section);
+    let checksums = r.checksums.iter().map(|c| {
+        let bytes = c.0.iter();
+        quote! { ::migrator_core::Checksum([#(#bytes),*]) }
+    });
+    let (l_id, l_revises, l_depends, l_labels) = (r.lines.id, r.lines.revises, r.lines.depends_on, r.lines.branch_labels);
+    quote! {
+        ::migrator_core::Revision {
+            id: #id,
+            message: #message,
+            path: #path,
+            revises: #revises,
+            depends_on: #depends_on,
+            branch_labels: #branch_labels,
+            create_date: #create_date,
+            sections: ::migrator_core::List::Static(&[#(#sections),*]),
+            checksums: [#(#checksums),*],
+            lines: ::migrator_core::HeaderLines {
+                id: #l_id, revises: #l_revises, depends_on: #l_depends, branch_labels: #l_labels,
+            },
+        }
+    }
+}
+
+fn section(s: &Section) -> TokenStream {
+    let direction = match s.direction {
+        Direction::Up => quote! { ::migrator_core::Direction::Up },
+        Direction::Down => quote! { ::migrator_core::Direction::Down },
+    };
+    let dialect = match s.dialect {
+        None => quote! { ::core::option::Option::None },
+        Some(Dialect::Sqlite) => quote! { ::core::option::Option::Some(::migrator_core::Dialect::Sqlite) },
+        Some(Dialect::Postgres) => quote! { ::core::option::Option::Some(::migrator_core::Dialect::Postgres) },
+        Some(Dialect::Mysql) => quote! { ::core::option::Option::Some(::migrator_core::Dialect::Mysql) },
+    };
+    let transactional = s.transactional;
+    let sql = text(&s.sql);
+    let line = s.line;
+    quote! {
+        ::migrator_core::Section {
+            direction: #direction, dialect: #dialect, transactional: #transactional, sql: #sql, line: #line,
+        }
+    }
+}
