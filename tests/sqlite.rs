@@ -1,0 +1,165 @@
+//! The executor against real SQLite databases: applying, reverting,
+//! relative steps, and failures that keep nothing of the failed revision.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use migrator_core::{Error, Migrations, Migrator, TransactionMode};
+use tests::{History, chain, sqlite_log, sqlite_tables};
+
+static DEMO: Migrations = migrator_macros::embed_migrations!("../migrations");
+
+#[tokio::test]
+async fn demo_history_upgrades_and_downgrades_completely() {
+    let h = History::new();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&DEMO).connect(&url).await.unwrap();
+    let report = db.upgrade("heads").await.unwrap();
+    assert_eq!(report.applied.len(), DEMO.revisions.len());
+    assert_eq!(report.current, ["a3b4c5d6e7f8"]);
+    assert_eq!(db.current().await.unwrap(), ["a3b4c5d6e7f8"]);
+    assert_eq!(
+        sqlite_tables(&url).await,
+        ["audit_log", "invitations", "memberships", "organisations", "plans", "subscriptions", "users"]
+    );
+    // A second run is a no-op.
+    assert!(db.upgrade("head").await.unwrap().applied.is_empty());
+    let down = db.downgrade("base").await.unwrap();
+    assert_eq!(down.applied.len(), DEMO.revisions.len());
+    assert!(db.current().await.unwrap().is_empty());
+    assert!(sqlite_tables(&url).await.is_empty());
+    let log = sqlite_log(&url).await;
+    assert_eq!(log.len(), 2 * DEMO.revisions.len());
+    assert!(log.iter().all(|(_, _, ok)| *ok));
+}
+
+#[tokio::test]
+async fn labelled_branch_and_merge_move_rows() {
+    let h = History::new();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&DEMO).connect(&url).await.unwrap();
+    // One step along the billing branch's line from base: its root.
+    db.upgrade("billing@+1").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["1a2b3c4d5e6f"]);
+    db.upgrade("5e6f").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["5e6f708192a3"]);
+    db.upgrade("708192").await.unwrap();
+    // Two branches applied: one row each.
+    assert_eq!(db.current().await.unwrap(), ["5e6f708192a3", "708192a3b4c5"]);
+    db.upgrade("8192a3b4c5d6").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["8192a3b4c5d6"]);
+    // Reverting the merge gives the two rows back.
+    db.downgrade("708192a3b4c5").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["6f708192a3b4", "708192a3b4c5"]);
+}
+
+#[tokio::test]
+async fn a_long_chain_moves_by_relative_steps_and_prefixes() {
+    let h = chain(300);
+    let m = h.load();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    assert_eq!(db.upgrade("head").await.unwrap().applied.len(), 300);
+    assert_eq!(db.current().await.unwrap(), ["r0300"]);
+    let down = db.downgrade("-1").await.unwrap();
+    assert_eq!(down.applied.iter().map(|a| a.revision.as_str()).collect::<Vec<_>>(), ["r0300"]);
+    assert_eq!(db.current().await.unwrap(), ["r0299"]);
+    db.downgrade("-10").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0289"]);
+    db.upgrade("+2").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0291"]);
+    // A six-character prefix that names exactly one revision.
+    let up = db.upgrade("r00300").await;
+    assert!(matches!(up, Err(Error::Plan(_))), "r00300 matches nothing: {up:?}");
+    db.upgrade("r0295").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0295"]);
+    // Upgrading to an ancestor does nothing.
+    assert!(db.upgrade("r0100").await.unwrap().applied.is_empty());
+    assert_eq!(db.current().await.unwrap(), ["r0295"]);
+    assert_eq!(sqlite_tables(&url).await.len(), 295);
+}
+
+fn failing_history() -> History {
+    let mut h = History::new();
+    h.revision("ok1", &[], "CREATE TABLE first (id INTEGER);", "DROP TABLE first;");
+    h.revision("ok2", &["ok1"], "CREATE TABLE second (id INTEGER);", "DROP TABLE second;");
+    h.revision(
+        "bad3",
+        &["ok2"],
+        "CREATE TABLE third (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+        "DROP TABLE third;",
+    );
+    h
+}
+
+#[tokio::test]
+async fn a_failing_revision_is_rolled_back_alone() {
+    let h = failing_history();
+    let m = h.load();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    let err = db.upgrade("head").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Failed { .. }), "{text}");
+    assert!(text.contains("bad3") && text.contains("00003_bad3.sql") && text.contains("no_such_table"), "{text}");
+    assert!(text.contains("Applied before it and kept: ok1, ok2"), "{text}");
+    assert_eq!(db.current().await.unwrap(), ["ok2"]);
+    // The first statement of the failed revision was rolled back too.
+    assert_eq!(sqlite_tables(&url).await, ["first", "second"]);
+    let log = sqlite_log(&url).await;
+    assert_eq!(log.last().unwrap(), &("bad3".to_owned(), "upgrade".to_owned(), false));
+}
+
+#[tokio::test]
+async fn transaction_mode_all_keeps_nothing_on_failure() {
+    let h = failing_history();
+    let m = h.load();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&m).transaction_mode(TransactionMode::All).connect(&url).await.unwrap();
+    let text = db.upgrade("head").await.unwrap_err().to_string();
+    assert!(text.contains("the whole run was rolled back"), "{text}");
+    assert!(db.current().await.unwrap().is_empty());
+    assert!(sqlite_tables(&url).await.is_empty());
+    // Without the bad revision, `all` applies everything in one go.
+    let report = db.upgrade("ok2").await.unwrap();
+    assert_eq!(report.applied.len(), 2);
+    assert_eq!(db.current().await.unwrap(), ["ok2"]);
+}
+
+#[tokio::test]
+async fn a_database_ahead_of_the_binary_is_refused() {
+    let mut h = chain(3);
+    let url = h.sqlite_url();
+    let newer = h.revision("r0004", &["r0003"], "CREATE TABLE t4 (id INTEGER);", "DROP TABLE t4;").load();
+    Migrator::new(&newer).connect(&url).await.unwrap().upgrade("head").await.unwrap();
+    let older = chain(3).load();
+    let err = Migrator::new(&older).connect(&url).await.unwrap().upgrade("head").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::UnknownRevisions { .. }), "{text}");
+    assert!(text.contains("the database is at r0004, which this binary does not contain"), "{text}");
+}
+
+#[tokio::test]
+async fn irreversible_revisions_refuse_before_running() {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    h.write("00002_b2.sql", "-- no way back\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up\nCREATE TABLE b (id INTEGER);\n");
+    h.revision("c3", &["b2"], "CREATE TABLE c (id INTEGER);", "DROP TABLE c;");
+    let m = h.load();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("head").await.unwrap();
+    let text = db.downgrade("base").await.unwrap_err().to_string();
+    assert!(text.contains("revision b2 (00002_b2.sql) has no `-- migrate:down` section"), "{text}");
+    // Nothing ran: c3 is still applied.
+    assert_eq!(db.current().await.unwrap(), ["c3"]);
+    assert_eq!(sqlite_tables(&url).await, ["a", "b", "c"]);
+}
+
+#[tokio::test]
+async fn unreachable_database_is_a_clear_error() {
+    let m = chain(1).load();
+    let err = Migrator::new(&m).connect("sqlite:///nonexistent-dir/sub/x.db").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Connect { .. }), "{text}");
+    assert!(text.starts_with("cannot connect to sqlite:///nonexistent-dir/sub/x.db"), "{text}");
+}
