@@ -27,6 +27,14 @@ pub(crate) fn load(input: &Input) -> Result<Loaded, Failure> {
         Ok(dir) => dir,
         Err(message) => return Err(fail(message, Vec::new())),
     };
+    if !dir.is_dir() {
+        let message = format!(
+            "migrations directory `{literal}` does not exist (looked for {}); the path is relative to the \
+             crate's Cargo.toml",
+            dir.display()
+        );
+        return Err(fail(message, Vec::new()));
+    }
     let files = match read_dir_sources(&dir) {
         Ok(files) => files,
         Err(diagnostics) => {

@@ -59,6 +59,14 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
     }
     finish_section(&mut sections, &mut body);
 
+    if sections.is_empty() && header_lines.is_empty() {
+        return Err(vec![Diagnostic::new(
+            path,
+            1,
+            "not a revision file: no `-- Revision ID:` header and no `-- migrate:up` section; every .sql file \
+             under the migrations directory is a revision, so move other SQL elsewhere",
+        )]);
+    }
     let header = parse_header(&header_lines, &mut errors);
     check_sections(&sections, &mut errors);
 
