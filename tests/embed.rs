@@ -38,7 +38,10 @@ fn embedded_table_keeps_sections_and_checksums() {
     let pg = second.section(Direction::Up, Dialect::Postgres).unwrap();
     assert!(!pg.transactional && pg.sql.contains("CONCURRENTLY"));
     assert!(second.section(Direction::Up, Dialect::Sqlite).unwrap().transactional);
-    assert_eq!(second.checksum(Dialect::Sqlite), migrator_core::checksum("CREATE TABLE b (id INTEGER PRIMARY KEY, note TEXT);"));
+    assert_eq!(
+        second.checksum(Dialect::Sqlite),
+        migrator_core::checksum("CREATE TABLE b (id INTEGER PRIMARY KEY, note TEXT);")
+    );
     assert_ne!(second.checksum(Dialect::Sqlite), second.checksum(Dialect::Postgres));
     assert_eq!(&*VARIED.revisions[2].depends_on, ["core"]);
 }

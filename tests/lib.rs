@@ -12,6 +12,7 @@ use tempfile::TempDir;
 
 /// A migrations directory in a temporary folder, with a SQLite database
 /// file beside it.
+#[derive(Debug)]
 pub struct History {
     dir: TempDir,
     count: usize,
@@ -71,7 +72,12 @@ impl History {
 /// The text of a revision file.
 pub fn revision_text(id: &str, revises: &[&str], up: &str, down: &str) -> String {
     let mut t = String::new();
-    writeln!(t, "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {}\n", revises.join(", ")).unwrap();
+    writeln!(
+        t,
+        "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {}\n",
+        revises.join(", ")
+    )
+    .unwrap();
     writeln!(t, "-- migrate:up\n{up}\n\n-- migrate:down\n{down}").unwrap();
     t
 }
@@ -84,7 +90,12 @@ pub fn chain(n: usize) -> History {
         let id = format!("r{i:04}");
         let parent = format!("r{:04}", i - 1);
         let revises: Vec<&str> = if i == 1 { vec![] } else { vec![parent.as_str()] };
-        h.revision(&id, &revises, &format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"), &format!("DROP TABLE t{i};"));
+        h.revision(
+            &id,
+            &revises,
+            &format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"),
+            &format!("DROP TABLE t{i};"),
+        );
     }
     h
 }
@@ -107,5 +118,8 @@ pub async fn sqlite_tables(url: &str) -> Vec<String> {
 pub async fn sqlite_log(url: &str) -> Vec<(String, String, bool)> {
     use sqlx::Connection;
     let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-    sqlx::query_as("SELECT revision, operation, success FROM migrator_log ORDER BY id").fetch_all(&mut c).await.unwrap()
+    sqlx::query_as("SELECT revision, operation, success FROM migrator_log ORDER BY id")
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
 }

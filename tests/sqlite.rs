@@ -19,7 +19,15 @@ async fn demo_history_upgrades_and_downgrades_completely() {
     assert_eq!(db.current().await.unwrap(), ["a3b4c5d6e7f8"]);
     assert_eq!(
         sqlite_tables(&url).await,
-        ["audit_log", "invitations", "memberships", "organisations", "plans", "subscriptions", "users"]
+        [
+            "audit_log",
+            "invitations",
+            "memberships",
+            "organisations",
+            "plans",
+            "subscriptions",
+            "users"
+        ]
     );
     // A second run is a no-op.
     assert!(db.upgrade("head").await.unwrap().applied.is_empty());
@@ -61,7 +69,10 @@ async fn a_long_chain_moves_by_relative_steps_and_prefixes() {
     assert_eq!(db.upgrade("head").await.unwrap().applied.len(), 300);
     assert_eq!(db.current().await.unwrap(), ["r0300"]);
     let down = db.downgrade("-1").await.unwrap();
-    assert_eq!(down.applied.iter().map(|a| a.revision.as_str()).collect::<Vec<_>>(), ["r0300"]);
+    assert_eq!(
+        down.applied.iter().map(|a| a.revision.as_str()).collect::<Vec<_>>(),
+        ["r0300"]
+    );
     assert_eq!(db.current().await.unwrap(), ["r0299"]);
     db.downgrade("-10").await.unwrap();
     assert_eq!(db.current().await.unwrap(), ["r0289"]);
@@ -81,7 +92,12 @@ async fn a_long_chain_moves_by_relative_steps_and_prefixes() {
 fn failing_history() -> History {
     let mut h = History::new();
     h.revision("ok1", &[], "CREATE TABLE first (id INTEGER);", "DROP TABLE first;");
-    h.revision("ok2", &["ok1"], "CREATE TABLE second (id INTEGER);", "DROP TABLE second;");
+    h.revision(
+        "ok2",
+        &["ok1"],
+        "CREATE TABLE second (id INTEGER);",
+        "DROP TABLE second;",
+    );
     h.revision(
         "bad3",
         &["ok2"],
@@ -100,7 +116,10 @@ async fn a_failing_revision_is_rolled_back_alone() {
     let err = db.upgrade("head").await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Failed { .. }), "{text}");
-    assert!(text.contains("bad3") && text.contains("00003_bad3.sql") && text.contains("no_such_table"), "{text}");
+    assert!(
+        text.contains("bad3") && text.contains("00003_bad3.sql") && text.contains("no_such_table"),
+        "{text}"
+    );
     assert!(text.contains("Applied before it and kept: ok1, ok2"), "{text}");
     assert_eq!(db.current().await.unwrap(), ["ok2"]);
     // The first statement of the failed revision was rolled back too.
@@ -114,7 +133,11 @@ async fn transaction_mode_all_keeps_nothing_on_failure() {
     let h = failing_history();
     let m = h.load();
     let url = h.sqlite_url();
-    let mut db = Migrator::new(&m).transaction_mode(TransactionMode::All).connect(&url).await.unwrap();
+    let mut db = Migrator::new(&m)
+        .transaction_mode(TransactionMode::All)
+        .connect(&url)
+        .await
+        .unwrap();
     let text = db.upgrade("head").await.unwrap_err().to_string();
     assert!(text.contains("the whole run was rolled back"), "{text}");
     assert!(db.current().await.unwrap().is_empty());
@@ -129,27 +152,50 @@ async fn transaction_mode_all_keeps_nothing_on_failure() {
 async fn a_database_ahead_of_the_binary_is_refused() {
     let mut h = chain(3);
     let url = h.sqlite_url();
-    let newer = h.revision("r0004", &["r0003"], "CREATE TABLE t4 (id INTEGER);", "DROP TABLE t4;").load();
-    Migrator::new(&newer).connect(&url).await.unwrap().upgrade("head").await.unwrap();
+    let newer = h
+        .revision("r0004", &["r0003"], "CREATE TABLE t4 (id INTEGER);", "DROP TABLE t4;")
+        .load();
+    Migrator::new(&newer)
+        .connect(&url)
+        .await
+        .unwrap()
+        .upgrade("head")
+        .await
+        .unwrap();
     let older = chain(3).load();
-    let err = Migrator::new(&older).connect(&url).await.unwrap().upgrade("head").await.unwrap_err();
+    let err = Migrator::new(&older)
+        .connect(&url)
+        .await
+        .unwrap()
+        .upgrade("head")
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::UnknownRevisions { .. }), "{text}");
-    assert!(text.contains("the database is at r0004, which this binary does not contain"), "{text}");
+    assert!(
+        text.contains("the database is at r0004, which this binary does not contain"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn irreversible_revisions_refuse_before_running() {
     let mut h = History::new();
     h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
-    h.write("00002_b2.sql", "-- no way back\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up\nCREATE TABLE b (id INTEGER);\n");
+    h.write(
+        "00002_b2.sql",
+        "-- no way back\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up\nCREATE TABLE b (id INTEGER);\n",
+    );
     h.revision("c3", &["b2"], "CREATE TABLE c (id INTEGER);", "DROP TABLE c;");
     let m = h.load();
     let url = h.sqlite_url();
     let mut db = Migrator::new(&m).connect(&url).await.unwrap();
     db.upgrade("head").await.unwrap();
     let text = db.downgrade("base").await.unwrap_err().to_string();
-    assert!(text.contains("revision b2 (00002_b2.sql) has no `-- migrate:down` section"), "{text}");
+    assert!(
+        text.contains("revision b2 (00002_b2.sql) has no `-- migrate:down` section"),
+        "{text}"
+    );
     // Nothing ran: c3 is still applied.
     assert_eq!(db.current().await.unwrap(), ["c3"]);
     assert_eq!(sqlite_tables(&url).await, ["a", "b", "c"]);
@@ -158,8 +204,14 @@ async fn irreversible_revisions_refuse_before_running() {
 #[tokio::test]
 async fn unreachable_database_is_a_clear_error() {
     let m = chain(1).load();
-    let err = Migrator::new(&m).connect("sqlite:///nonexistent-dir/sub/x.db").await.unwrap_err();
+    let err = Migrator::new(&m)
+        .connect("sqlite:///nonexistent-dir/sub/x.db")
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Connect { .. }), "{text}");
-    assert!(text.starts_with("cannot connect to sqlite:///nonexistent-dir/sub/x.db"), "{text}");
+    assert!(
+        text.starts_with("cannot connect to sqlite:///nonexistent-dir/sub/x.db"),
+        "{text}"
+    );
 }

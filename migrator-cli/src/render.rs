@@ -32,7 +32,11 @@ fn marks(graph: &Graph<'_>, i: usize) -> String {
 
 fn labels(graph: &Graph<'_>, i: usize) -> String {
     let own = &graph.revision(i).branch_labels;
-    if own.is_empty() { String::new() } else { format!(" ({})", own.join(", ")) }
+    if own.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", own.join(", "))
+    }
 }
 
 /// `rev (labels) (head)`: one line, as `current` and `heads` print it.
@@ -43,15 +47,29 @@ pub(crate) fn short(graph: &Graph<'_>, i: usize) -> String {
 /// `parents -> rev (labels) (marks), message`, as `history` prints it.
 pub(crate) fn history_line(graph: &Graph<'_>, i: usize) -> String {
     let r = graph.revision(i);
-    let parents = if r.revises.is_empty() { "<base>".to_owned() } else { r.revises.join(", ") };
-    format!("{parents} -> {}{}{}, {}", r.id, labels(graph, i), marks(graph, i), r.message)
+    let parents = if r.revises.is_empty() {
+        "<base>".to_owned()
+    } else {
+        r.revises.join(", ")
+    };
+    format!(
+        "{parents} -> {}{}{}, {}",
+        r.id,
+        labels(graph, i),
+        marks(graph, i),
+        r.message
+    )
 }
 
 /// A block describing one revision, as `show` prints it.
 pub(crate) fn detail(graph: &Graph<'_>, i: usize) -> String {
     let r = graph.revision(i);
     let mut out = format!("Rev: {}{}\n", r.id, marks(graph, i));
-    let parents = if r.revises.is_empty() { "<base>".to_owned() } else { r.revises.join(", ") };
+    let parents = if r.revises.is_empty() {
+        "<base>".to_owned()
+    } else {
+        r.revises.join(", ")
+    };
     out += &format!("{}: {parents}\n", if r.revises.len() > 1 { "Merges" } else { "Parent" });
     if !r.depends_on.is_empty() {
         out += &format!("Also depends on: {}\n", r.depends_on.join(", "));

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use migrator_core::{DatabaseUrl, TransactionMode, bookkeeping};
 
-use crate::flags::Global;
 use crate::UsageError;
+use crate::flags::Global;
 
 /// The database URL used when none is given.
 pub(crate) const DEFAULT_URL: &str = "sqlite://migrator.db";
@@ -42,11 +42,13 @@ impl Settings {
         let url = DatabaseUrl::parse(&raw_url).map_err(|e| UsageError(e.to_string()))?;
         let mode = match g.transaction_mode.as_deref() {
             None => TransactionMode::default(),
-            Some(m) => TransactionMode::from_name(m).ok_or_else(|| {
-                UsageError(format!("unknown transaction mode `{m}`; use `per-revision` or `all`"))
-            })?,
+            Some(m) => TransactionMode::from_name(m)
+                .ok_or_else(|| UsageError(format!("unknown transaction mode `{m}`; use `per-revision` or `all`")))?,
         };
-        let version_table = g.version_table.clone().unwrap_or_else(|| bookkeeping::DEFAULT_VERSION_TABLE.to_owned());
+        let version_table = g
+            .version_table
+            .clone()
+            .unwrap_or_else(|| bookkeeping::DEFAULT_VERSION_TABLE.to_owned());
         bookkeeping::check_identifier(&version_table).map_err(|e| UsageError(format!("--version-table: {e}")))?;
         let verbosity = if g.quiet {
             Verbosity::Quiet

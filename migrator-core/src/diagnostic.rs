@@ -17,7 +17,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub(crate) fn new(path: impl Into<String>, line: u32, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.into(), line, message: message.into() }
+        Diagnostic {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
     }
 }
 
@@ -79,7 +83,8 @@ pub(crate) fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a s
             best = Some((d, c));
         }
     }
-    best.filter(|(d, c)| *d <= (c.len() / 3).max(1) && *d < word.len()).map(|(_, c)| c)
+    best.filter(|(d, c)| *d <= (c.len() / 3).max(1) && *d < word.len())
+        .map(|(_, c)| c)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

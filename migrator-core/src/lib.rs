@@ -29,6 +29,6 @@ pub use dialect::Dialect;
 pub use format::{checksum, normalize, parse_revision};
 pub use graph::{Graph, Plan, PlanError, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
+pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use time::now_utc;
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};
-pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};

@@ -33,7 +33,11 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) => {
-                errors.push(Diagnostic::new(d.display().to_string(), 1, format!("cannot read directory: {e}")));
+                errors.push(Diagnostic::new(
+                    d.display().to_string(),
+                    1,
+                    format!("cannot read directory: {e}"),
+                ));
                 continue;
             }
         };
@@ -45,8 +49,16 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
                 let relative = relative_path(dir, &path);
                 match std::fs::read(&path) {
                     Ok(bytes) => match String::from_utf8(bytes) {
-                        Ok(text) => files.push(SourceFile { relative, absolute: absolute(&path), text }),
-                        Err(_) => errors.push(Diagnostic::new(relative, 1, "file is not valid UTF-8; save it as UTF-8")),
+                        Ok(text) => files.push(SourceFile {
+                            relative,
+                            absolute: absolute(&path),
+                            text,
+                        }),
+                        Err(_) => errors.push(Diagnostic::new(
+                            relative,
+                            1,
+                            "file is not valid UTF-8; save it as UTF-8",
+                        )),
                     },
                     Err(e) => errors.push(Diagnostic::new(relative, 1, format!("cannot read file: {e}"))),
                 }
@@ -62,7 +74,10 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
 
 fn relative_path(dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(dir).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -80,16 +95,23 @@ pub fn parse_sources(files: &[SourceFile], allow_multiple_heads: bool) -> Result
             Err(e) => errors.extend(e),
         }
     }
-    let migrations = Migrations { revisions: List::Owned(revisions), allow_multiple_heads };
+    let migrations = Migrations {
+        revisions: List::Owned(revisions),
+        allow_multiple_heads,
+    };
     if let Err(graph_errors) = Graph::new(&migrations) {
         // With unparsed files around, references to them would be reported
         // as missing; show only the problems that stand on their own.
         let parse_failed = !errors.is_empty();
-        errors.extend(
-            graph_errors.0.into_iter().filter(|d| !parse_failed || !(d.message.contains("does not exist") || d.message.contains("neither a revision"))),
-        );
+        errors.extend(graph_errors.0.into_iter().filter(|d| {
+            !parse_failed || !(d.message.contains("does not exist") || d.message.contains("neither a revision"))
+        }));
     }
-    if errors.is_empty() { Ok(migrations) } else { Err(Diagnostics(errors)) }
+    if errors.is_empty() {
+        Ok(migrations)
+    } else {
+        Err(Diagnostics(errors))
+    }
 }
 
 /// Reads and verifies a migrations directory.

@@ -202,6 +202,9 @@ pub struct Migrations {
 impl Migrations {
     /// The table `embed_migrations!` emits.
     pub const fn from_static(revisions: &'static [Revision], allow_multiple_heads: bool) -> Self {
-        Migrations { revisions: List::Static(revisions), allow_multiple_heads }
+        Migrations {
+            revisions: List::Static(revisions),
+            allow_multiple_heads,
+        }
     }
 }

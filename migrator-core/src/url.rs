@@ -42,9 +42,14 @@ impl DatabaseUrl {
     /// `postgres://`, `postgresql://`, `mysql://`, `mariadb://`, and
     /// SQLAlchemy's driver-suffixed schemes such as `postgresql+psycopg2://`.
     pub fn parse(url: &str) -> Result<DatabaseUrl, UrlError> {
-        let err = |reason: &str| UrlError { url: redact(url), reason: reason.to_owned() };
+        let err = |reason: &str| UrlError {
+            url: redact(url),
+            reason: reason.to_owned(),
+        };
         let Some((scheme, rest)) = url.split_once(':') else {
-            return Err(err("it has no scheme; write e.g. `sqlite://app.db` or `postgres://user@host/db`"));
+            return Err(err(
+                "it has no scheme; write e.g. `sqlite://app.db` or `postgres://user@host/db`",
+            ));
         };
         let base_scheme = scheme.split('+').next().unwrap_or(scheme).to_ascii_lowercase();
         let dialect = match base_scheme.as_str() {
@@ -59,10 +64,21 @@ impl DatabaseUrl {
         };
         if dialect != Dialect::Sqlite {
             if !rest.starts_with("//") {
-                return Err(err("expected `//` after the scheme, as in `postgres://user@host:5432/db`"));
+                return Err(err(
+                    "expected `//` after the scheme, as in `postgres://user@host:5432/db`",
+                ));
             }
-            let sqlx_scheme = if dialect == Dialect::Postgres { "postgres" } else { "mysql" };
-            return Ok(DatabaseUrl { dialect, normalized: format!("{sqlx_scheme}:{rest}"), sqlite: None, query: Vec::new() });
+            let sqlx_scheme = if dialect == Dialect::Postgres {
+                "postgres"
+            } else {
+                "mysql"
+            };
+            return Ok(DatabaseUrl {
+                dialect,
+                normalized: format!("{sqlx_scheme}:{rest}"),
+                sqlite: None,
+                query: Vec::new(),
+            });
         }
         let (path, query) = match rest.split_once('?') {
             Some((p, q)) => (p, q),
@@ -80,13 +96,24 @@ impl DatabaseUrl {
             SqliteTarget::Memory
         } else {
             let p = path.strip_prefix("//").unwrap_or(path);
-            let p = if p.starts_with("/./") || p.starts_with("/../") { &p[1..] } else { p };
+            let p = if p.starts_with("/./") || p.starts_with("/../") {
+                &p[1..]
+            } else {
+                p
+            };
             if p.is_empty() || p == "/" {
-                return Err(err("it names no file; write `sqlite://app.db`, `sqlite:///abs/path.db` or `sqlite::memory:`"));
+                return Err(err(
+                    "it names no file; write `sqlite://app.db`, `sqlite:///abs/path.db` or `sqlite::memory:`",
+                ));
             }
             SqliteTarget::File(PathBuf::from(p))
         };
-        Ok(DatabaseUrl { dialect, normalized: url.to_owned(), sqlite: Some(target), query })
+        Ok(DatabaseUrl {
+            dialect,
+            normalized: url.to_owned(),
+            sqlite: Some(target),
+            query,
+        })
     }
 
     /// The dialect the URL's scheme names.
@@ -129,10 +156,10 @@ pub fn redact(url: &str) -> String {
     let mut out = url.to_owned();
     if let Some(start) = url.find("://").map(|i| i + 3) {
         let authority_end = url[start..].find(['/', '?', '#']).map_or(url.len(), |e| start + e);
-        if let Some(at) = url[start..authority_end].rfind('@').map(|a| start + a) {
-            if let Some(colon) = url[start..at].find(':').map(|c| start + c) {
-                out = format!("{}***{}", &url[..=colon], &url[at..]);
-            }
+        if let Some(at) = url[start..authority_end].rfind('@').map(|a| start + a)
+            && let Some(colon) = url[start..at].find(':').map(|c| start + c)
+        {
+            out = format!("{}***{}", &url[..=colon], &url[at..]);
         }
     }
     if let Some(q) = out.find('?') {
@@ -165,7 +192,10 @@ mod tests {
         assert_eq!(file("sqlite:///./x.db"), SqliteTarget::File("./x.db".into()));
         assert_eq!(file("sqlite:///../x.db"), SqliteTarget::File("../x.db".into()));
         assert_eq!(file("sqlite::memory:"), SqliteTarget::Memory);
-        assert_eq!(file("sqlite+pysqlite:///data/app.db?mode=rwc"), SqliteTarget::File("/data/app.db".into()));
+        assert_eq!(
+            file("sqlite+pysqlite:///data/app.db?mode=rwc"),
+            SqliteTarget::File("/data/app.db".into())
+        );
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }
 
@@ -175,11 +205,20 @@ mod tests {
         assert_eq!(u.dialect(), Dialect::Postgres);
         assert_eq!(u.for_driver(), "postgres://app:s3cret@db:5432/prod");
         assert_eq!(u.to_string(), "postgres://app:***@db:5432/prod");
-        assert_eq!(DatabaseUrl::parse("mariadb://root@localhost/test").unwrap().dialect(), Dialect::Mysql);
-        assert_eq!(DatabaseUrl::parse("mysql+pymysql://u:p@h/d").unwrap().for_driver(), "mysql://u:p@h/d");
+        assert_eq!(
+            DatabaseUrl::parse("mariadb://root@localhost/test").unwrap().dialect(),
+            Dialect::Mysql
+        );
+        assert_eq!(
+            DatabaseUrl::parse("mysql+pymysql://u:p@h/d").unwrap().for_driver(),
+            "mysql://u:p@h/d"
+        );
         let e = DatabaseUrl::parse("oracle://u:pw@h/d").unwrap_err().to_string();
         assert!(e.contains("oracle://u:***@h/d") && !e.contains("pw"), "{e}");
-        assert_eq!(redact("postgres://h/d?user=u&password=x"), "postgres://h/d?user=u&password=***");
+        assert_eq!(
+            redact("postgres://h/d?user=u&password=x"),
+            "postgres://h/d?user=u&password=***"
+        );
         assert!(DatabaseUrl::parse("nonsense").is_err());
     }
 }

@@ -70,7 +70,8 @@ fn revision(r: &Revision) -> TokenStream {
         let bytes = c.0.iter();
         quote! { ::migrator_core::Checksum([#(#bytes),*]) }
     });
-    let (l_id, l_revises, l_depends, l_labels) = (r.lines.id, r.lines.revises, r.lines.depends_on, r.lines.branch_labels);
+    let (l_id, l_revises, l_depends, l_labels) =
+        (r.lines.id, r.lines.revises, r.lines.depends_on, r.lines.branch_labels);
     quote! {
         ::migrator_core::Revision {
             id: #id,

@@ -32,6 +32,9 @@ impl Parse for Input {
         if !input.is_empty() {
             return Err(input.error("expected `, allow_multiple_heads = true` or the end of the arguments"));
         }
-        Ok(Input { path, allow_multiple_heads })
+        Ok(Input {
+            path,
+            allow_multiple_heads,
+        })
     }
 }

@@ -22,7 +22,10 @@ pub(crate) struct Failure {
 
 pub(crate) fn load(input: &Input) -> Result<Loaded, Failure> {
     let literal = input.path.value();
-    let fail = |message: String, files: Vec<SourceFile>| Failure { error: syn::Error::new(input.path.span(), message), files };
+    let fail = |message: String, files: Vec<SourceFile>| Failure {
+        error: syn::Error::new(input.path.span(), message),
+        files,
+    };
     let dir = match resolve(&literal) {
         Ok(dir) => dir,
         Err(message) => return Err(fail(message, Vec::new())),
@@ -38,7 +41,10 @@ pub(crate) fn load(input: &Input) -> Result<Loaded, Failure> {
     let files = match read_dir_sources(&dir) {
         Ok(files) => files,
         Err(diagnostics) => {
-            return Err(fail(format!("cannot read migrations `{literal}` ({}): {diagnostics}", dir.display()), Vec::new()));
+            return Err(fail(
+                format!("cannot read migrations `{literal}` ({}): {diagnostics}", dir.display()),
+                Vec::new(),
+            ));
         }
     };
     match parse_sources(&files, input.allow_multiple_heads) {
@@ -74,7 +80,11 @@ fn resolve(literal: &str) -> Result<PathBuf, String> {
         let var = &after[..end];
         match std::env::var(var) {
             Ok(value) => expanded.push_str(&value),
-            Err(_) => return Err(format!("environment variable `{var}` (used in `{literal}`) is not set at compile time")),
+            Err(_) => {
+                return Err(format!(
+                    "environment variable `{var}` (used in `{literal}`) is not set at compile time"
+                ));
+            }
         }
         rest = &after[end + 1..];
     }

@@ -58,7 +58,9 @@ pub(crate) fn heads(graph: &Graph<'_>, verbosity: Verbosity) -> Result<ExitCode>
 pub(crate) fn show(graph: &Graph<'_>, ident: &str) -> Result<ExitCode> {
     let revs = graph.resolve(ident)?;
     if revs.is_empty() {
-        return Err(super::usage(format!("`{ident}` is the base, which is not a revision; name a revision to show")));
+        return Err(super::usage(format!(
+            "`{ident}` is the base, which is not a revision; name a revision to show"
+        )));
     }
     for r in revs {
         println!("{}", render::detail(graph, r));

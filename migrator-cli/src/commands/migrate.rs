@@ -24,7 +24,11 @@ async fn run(settings: &Settings, migrations: &Migrations, direction: Direction,
     let started = Instant::now();
     let mut print = |a: &Applied| {
         if loud {
-            let verb = if a.direction == Direction::Up { "upgrade" } else { "downgrade" };
+            let verb = if a.direction == Direction::Up {
+                "upgrade"
+            } else {
+                "downgrade"
+            };
             println!("{verb:<9} {}  {}  ({})", a.revision, a.message, duration(a.duration));
         }
     };
@@ -35,7 +39,11 @@ async fn run(settings: &Settings, migrations: &Migrations, direction: Direction,
     db.close().await;
     let report = result?;
     if loud {
-        let at = if report.current.is_empty() { "base".to_owned() } else { report.current.join(", ") };
+        let at = if report.current.is_empty() {
+            "base".to_owned()
+        } else {
+            report.current.join(", ")
+        };
         if report.applied.is_empty() {
             let why = if direction == Direction::Up {
                 format!("the database already includes `{target}`")
@@ -45,9 +53,16 @@ async fn run(settings: &Settings, migrations: &Migrations, direction: Direction,
             println!("nothing to do: {why}; it is at {at}");
         } else {
             let n = report.applied.len();
-            let verb = if direction == Direction::Up { "applied" } else { "reverted" };
+            let verb = if direction == Direction::Up {
+                "applied"
+            } else {
+                "reverted"
+            };
             let s = if n == 1 { "" } else { "s" };
-            println!("{verb} {n} revision{s} in {}; the database is at {at}", duration(started.elapsed()));
+            println!(
+                "{verb} {n} revision{s} in {}; the database is at {at}",
+                duration(started.elapsed())
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

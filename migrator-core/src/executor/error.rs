@@ -87,7 +87,10 @@ impl Error {
     /// `true` for errors in how migrator was called or configured (exit
     /// code 2), `false` for operations that failed (exit code 1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Url(_) | Error::Migrations(_) | Error::Config(_) | Error::Unsupported { .. })
+        matches!(
+            self,
+            Error::Url(_) | Error::Migrations(_) | Error::Config(_) | Error::Unsupported { .. }
+        )
     }
 }
 
@@ -97,6 +100,9 @@ pub(crate) trait Context<T> {
 
 impl<T> Context<T> for Result<T, sqlx::Error> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
-        self.map_err(|source| Error::Database { context: what(), source })
+        self.map_err(|source| Error::Database {
+            context: what(),
+            source,
+        })
     }
 }

@@ -62,7 +62,11 @@ pub struct Migrator<'m> {
 impl<'m> Migrator<'m> {
     /// A migrator for `migrations` with the default settings.
     pub fn new(migrations: &'m Migrations) -> Self {
-        Migrator { migrations, tables: Tables::default(), mode: TransactionMode::default() }
+        Migrator {
+            migrations,
+            tables: Tables::default(),
+            mode: TransactionMode::default(),
+        }
     }
 
     /// Uses another version table, e.g. `alembic_version`.
@@ -91,17 +95,30 @@ impl<'m> Migrator<'m> {
         let graph = Graph::new(self.migrations).map_err(Error::Migrations)?;
         let db = match Db::connect(&url).await {
             Some(Ok(db)) => db,
-            Some(Err(source)) => return Err(Error::Connect { url: url.to_string(), source }),
+            Some(Err(source)) => {
+                return Err(Error::Connect {
+                    url: url.to_string(),
+                    source,
+                });
+            }
             None => {
                 let feature = match url.dialect() {
                     Dialect::Sqlite => "sqlite",
                     Dialect::Postgres => "postgres",
                     Dialect::Mysql => "mysql",
                 };
-                return Err(Error::Unsupported { dialect: url.dialect(), feature });
+                return Err(Error::Unsupported {
+                    dialect: url.dialect(),
+                    feature,
+                });
             }
         };
-        Ok(Connected { graph, db, tables: self.tables, mode: self.mode })
+        Ok(Connected {
+            graph,
+            db,
+            tables: self.tables,
+            mode: self.mode,
+        })
     }
 }
 
@@ -136,7 +153,10 @@ impl<'m> Connected<'m> {
             }
             Err(e) => {
                 // A missing version table means an empty database.
-                let exists = self.db.table_exists(&self.tables.version, self.tables.schema.as_deref()).await;
+                let exists = self
+                    .db
+                    .table_exists(&self.tables.version, self.tables.schema.as_deref())
+                    .await;
                 match exists {
                     Ok(false) => Ok(Vec::new()),
                     _ => Err(e).context(|| format!("cannot read the version table {}", self.tables.version)),
@@ -162,7 +182,10 @@ impl<'m> Connected<'m> {
     async fn ensure_tables(&mut self) -> Result<(), Error> {
         let d = self.dialect();
         let sql = format!("{};\n{};", self.tables.create_version(d), self.tables.create_log(d));
-        self.db.script(&Text::Owned(sql)).await.context(|| "cannot create the bookkeeping tables".to_owned())
+        self.db
+            .script(&Text::Owned(sql))
+            .await
+            .context(|| "cannot create the bookkeeping tables".to_owned())
     }
 
     /// Upgrades to `target` (`head`, `heads`, an id, a prefix, `+N`, ...).
@@ -185,7 +208,12 @@ impl<'m> Connected<'m> {
         self.run(Direction::Down, target, on_step).await
     }
 
-    async fn run(&mut self, direction: Direction, target: &str, on_step: &mut dyn FnMut(&Applied)) -> Result<Report, Error> {
+    async fn run(
+        &mut self,
+        direction: Direction,
+        target: &str,
+        on_step: &mut dyn FnMut(&Applied),
+    ) -> Result<Report, Error> {
         self.ensure_tables().await?;
         let current = self.current_indices().await?;
         let dialect = self.dialect();
@@ -224,11 +252,15 @@ async fn execute(
         let started_at = now_utc();
         // Open the transaction this step runs in.
         if mode == TransactionMode::All && in_batch && !transactional {
-            db.commit().await.context(|| "cannot commit the revisions before a transaction:false section".to_owned())?;
+            db.commit()
+                .await
+                .context(|| "cannot commit the revisions before a transaction:false section".to_owned())?;
             in_batch = false;
         }
         if transactional && !in_batch {
-            db.begin().await.context(|| format!("cannot start a transaction for revision {}", rev.id))?;
+            db.begin()
+                .await
+                .context(|| format!("cannot start a transaction for revision {}", rev.id))?;
             in_batch = mode == TransactionMode::All;
         }
         let result = async {
@@ -244,12 +276,18 @@ async fn execute(
         match result {
             Ok(()) => {
                 if !in_batch {
-                    db.commit().await.context(|| format!("cannot commit revision {}", rev.id))?;
+                    db.commit()
+                        .await
+                        .context(|| format!("cannot commit revision {}", rev.id))?;
                 }
             }
             Err(e) => {
                 let _ = db.rollback().await;
-                let first_kept = if mode == TransactionMode::All && transactional { 0 } else { n };
+                let first_kept = if mode == TransactionMode::All && transactional {
+                    0
+                } else {
+                    n
+                };
                 let state = state_after_failure(plan, first_kept, transactional, mode);
                 // The failure goes into the log in its own transaction.
                 let error_text = e.to_string();
@@ -258,11 +296,18 @@ async fn execute(
                     StepError::Sql(source) => Error::Failed {
                         revision: rev.id.to_string(),
                         path: rev.path.to_string(),
-                        direction: if step.direction == Direction::Up { "upgrade" } else { "downgrade" },
+                        direction: if step.direction == Direction::Up {
+                            "upgrade"
+                        } else {
+                            "downgrade"
+                        },
                         source,
                         state,
                     },
-                    StepError::Rows(detail) => Error::Concurrent { revision: rev.id.to_string(), detail },
+                    StepError::Rows(detail) => Error::Concurrent {
+                        revision: rev.id.to_string(),
+                        detail,
+                    },
                     StepError::Bookkeeping(source) => Error::Database {
                         context: format!("cannot record revision {} in {}", rev.id, tables.version),
                         source,
@@ -282,7 +327,9 @@ async fn execute(
         applied.push(done);
     }
     if in_batch {
-        db.commit().await.context(|| "cannot commit the migration run".to_owned())?;
+        db.commit()
+            .await
+            .context(|| "cannot commit the migration run".to_owned())?;
         for a in &applied {
             on_step(a);
         }
@@ -294,7 +341,10 @@ async fn execute(
 /// the steps before `first_kept`... are rolled back too.
 fn state_after_failure(plan: &Plan<'_, '_>, first_kept: usize, transactional: bool, mode: TransactionMode) -> String {
     let graph = plan.graph();
-    let kept: Vec<&str> = plan.steps[..first_kept].iter().map(|s| &*graph.revision(s.revision).id).collect();
+    let kept: Vec<&str> = plan.steps[..first_kept]
+        .iter()
+        .map(|s| &*graph.revision(s.revision).id)
+        .collect();
     let mut state = String::new();
     if transactional {
         state.push_str("Nothing of it was kept");
@@ -346,8 +396,16 @@ async fn record(
     let id = |i: usize| &*graph.revision(i).id;
     for change in &step.rows {
         let (sql, args, what) = match *change {
-            RowChange::Insert(r) => (tables.insert_version(d), vec![Value::Text(id(r))], format!("insert {}", id(r))),
-            RowChange::Delete(r) => (tables.delete_version(d), vec![Value::Text(id(r))], format!("delete {}", id(r))),
+            RowChange::Insert(r) => (
+                tables.insert_version(d),
+                vec![Value::Text(id(r))],
+                format!("insert {}", id(r)),
+            ),
+            RowChange::Delete(r) => (
+                tables.delete_version(d),
+                vec![Value::Text(id(r))],
+                format!("delete {}", id(r)),
+            ),
             RowChange::Update { from, to } => (
                 tables.update_version(d),
                 vec![Value::Text(id(to)), Value::Text(id(from))],
@@ -361,10 +419,14 @@ async fn record(
             Err(e) => return Err(StepError::Bookkeeping(e)),
         };
         if affected != 1 {
-            return Err(StepError::Rows(format!("expected to {what}, but {affected} rows matched")));
+            return Err(StepError::Rows(format!(
+                "expected to {what}, but {affected} rows matched"
+            )));
         }
     }
-    log_row(db, tables, plan, step, started_at, None).await.map_err(StepError::Bookkeeping)
+    log_row(db, tables, plan, step, started_at, None)
+        .await
+        .map_err(StepError::Bookkeeping)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -393,7 +455,11 @@ async fn log_row(
     let d = db.dialect();
     let rev = plan.graph().revision(step.revision);
     let checksum = rev.checksum(d).to_hex();
-    let operation = if step.direction == Direction::Up { "upgrade" } else { "downgrade" };
+    let operation = if step.direction == Direction::Up {
+        "upgrade"
+    } else {
+        "downgrade"
+    };
     let finished = now_utc();
     let args = [
         Value::Text(&rev.id),

@@ -29,7 +29,10 @@ mod tests {
     #[test]
     fn normalisation_ignores_line_endings_bom_and_blank_edges() {
         let a = checksum("CREATE TABLE t (id INT);\nDROP TABLE u;");
-        assert_eq!(a, checksum("\u{feff}\r\n\nCREATE TABLE t (id INT);   \r\nDROP TABLE u;\n\n\n"));
+        assert_eq!(
+            a,
+            checksum("\u{feff}\r\n\nCREATE TABLE t (id INT);   \r\nDROP TABLE u;\n\n\n")
+        );
         assert_eq!(a, checksum("CREATE TABLE t (id INT);\rDROP TABLE u;\t"));
         assert_ne!(a, checksum("CREATE TABLE t (id INTEGER);\nDROP TABLE u;"));
         // Leading whitespace inside a line is part of the SQL.

@@ -83,7 +83,10 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
     };
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.0);
-        return Err(errors.into_iter().map(|(line, m)| Diagnostic::new(path, line, m)).collect());
+        return Err(errors
+            .into_iter()
+            .map(|(line, m)| Diagnostic::new(path, line, m))
+            .collect());
     }
 
     let checksums = Dialect::ALL.map(|d| upgrade_checksum(&sections, d));
@@ -119,19 +122,29 @@ fn finish_section(sections: &mut [Section], body: &mut Vec<&str>) {
 
 fn check_sections(sections: &[Section], errors: &mut Vec<(u32, String)>) {
     for (i, s) in sections.iter().enumerate() {
-        if let Some(first) =
-            sections[..i].iter().find(|p| p.direction == s.direction && p.dialect == s.dialect)
+        if let Some(first) = sections[..i]
+            .iter()
+            .find(|p| p.direction == s.direction && p.dialect == s.dialect)
         {
             let which = match s.dialect {
                 Some(d) => format!("`-- migrate:{} {d}`", s.direction.name()),
                 None => format!("`-- migrate:{}`", s.direction.name()),
             };
-            errors.push((s.line, format!("second {which} section (the first is on line {}); merge them into one", first.line)));
+            errors.push((
+                s.line,
+                format!(
+                    "second {which} section (the first is on line {}); merge them into one",
+                    first.line
+                ),
+            ));
         }
     }
     if !sections.iter().any(|s| s.direction == Direction::Up) {
         let line = sections.first().map_or(1, |s| s.line);
-        errors.push((line, "no `-- migrate:up` section; add one (an empty section is a valid no-op)".to_owned()));
+        errors.push((
+            line,
+            "no `-- migrate:up` section; add one (an empty section is a valid no-op)".to_owned(),
+        ));
     }
 }
 
@@ -185,7 +198,15 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
         assert_eq!(&*r.depends_on, ["77aa88bb99cc"]);
         assert_eq!(&*r.branch_labels, ["accounts"]);
         assert_eq!(r.create_date.as_deref(), Some("2026-01-15 14:30:00"));
-        assert_eq!(r.lines, HeaderLines { id: 3, revises: 4, depends_on: 7, branch_labels: 6 });
+        assert_eq!(
+            r.lines,
+            HeaderLines {
+                id: 3,
+                revises: 4,
+                depends_on: 7,
+                branch_labels: 6
+            }
+        );
         let pg = r.section(Direction::Up, Dialect::Postgres).unwrap();
         assert!(!pg.transactional);
         assert!(pg.sql.contains("CONCURRENTLY"));
@@ -243,12 +264,19 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
             errors("-- Revision ID: a@b\n-- migrate:up\n"),
             ["x.sql:1: revision id `a@b` contains `@`; use only letters, digits and `_`"]
         );
-        assert_eq!(errors("-- Revision ID: ok\n-- Revision id: ok2\n-- migrate:up\n").len(), 1);
+        assert_eq!(
+            errors("-- Revision ID: ok\n-- Revision id: ok2\n-- migrate:up\n").len(),
+            1
+        );
     }
 
     #[test]
     fn an_empty_section_is_a_no_op_and_crlf_is_read() {
-        let r = parse_revision("a.sql", "-- m\r\n-- Revision ID: r1\r\n-- migrate:up\r\n-- migrate:down\r\n").unwrap();
+        let r = parse_revision(
+            "a.sql",
+            "-- m\r\n-- Revision ID: r1\r\n-- migrate:up\r\n-- migrate:down\r\n",
+        )
+        .unwrap();
         assert_eq!(r.id, "r1");
         assert_eq!(r.section(Direction::Up, Dialect::Sqlite).unwrap().sql, "");
         assert!(r.is_reversible(Dialect::Sqlite));

@@ -55,8 +55,13 @@ pub fn check_branch_label(label: &str) -> Result<(), String> {
     if label.is_empty() {
         return Err("branch label is empty".to_owned());
     }
-    if let Some(bad) = label.chars().find(|c| c.is_whitespace() || matches!(c, '@' | ',' | ':' | '+')) {
-        return Err(format!("branch label `{label}` contains `{bad}`; use letters, digits, `_` and `-`"));
+    if let Some(bad) = label
+        .chars()
+        .find(|c| c.is_whitespace() || matches!(c, '@' | ',' | ':' | '+'))
+    {
+        return Err(format!(
+            "branch label `{label}` contains `{bad}`; use letters, digits, `_` and `-`"
+        ));
     }
     if label.starts_with('-') || is_reserved(label) {
         return Err(format!("`{label}` cannot be a branch label"));
@@ -74,7 +79,9 @@ fn key_of(text: &str) -> Option<(&str, &str)> {
     let key = key.trim();
     let shaped = !key.is_empty()
         && key.len() <= 30
-        && key.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '_' || c == '-')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '_' || c == '-')
         && key.split_whitespace().count() <= 3;
     shaped.then_some((key, value.trim()))
 }
@@ -88,7 +95,12 @@ fn normalize_key(key: &str) -> String {
 }
 
 fn split_list(value: &str) -> Vec<String> {
-    value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Parses the comment lines of a header. `lines` holds `(line number, text
@@ -135,7 +147,10 @@ pub(crate) fn parse_header(lines: &[(u32, &str)], errors: &mut Vec<(u32, String)
             _ => header.create_date.is_some(),
         };
         if duplicate {
-            errors.push((line, format!("header key `{}` appears twice; keep one", title_case(&key))));
+            errors.push((
+                line,
+                format!("header key `{}` appears twice; keep one", title_case(&key)),
+            ));
             continue;
         }
         match key.as_str() {
@@ -154,7 +169,12 @@ pub(crate) fn parse_header(lines: &[(u32, &str)], errors: &mut Vec<(u32, String)
                 }
                 header.revises = Field { values, line };
             }
-            "depends on" => header.depends_on = Field { values: split_list(value), line },
+            "depends on" => {
+                header.depends_on = Field {
+                    values: split_list(value),
+                    line,
+                }
+            }
             "branch labels" => {
                 let values = split_list(value);
                 for v in &values {
@@ -177,7 +197,9 @@ fn title_case(key: &str) -> String {
             .split(' ')
             .map(|w| {
                 let mut c = w.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
             })
             .collect::<Vec<_>>()
             .join(" "),

@@ -26,13 +26,21 @@ pub(crate) fn parse_marker(line: &str) -> Option<Result<Marker, String>> {
             )));
         }
     };
-    let mut marker = Marker { direction, dialect: None, transactional: true };
+    let mut marker = Marker {
+        direction,
+        dialect: None,
+        transactional: true,
+    };
     for word in words {
         if let Some(value) = word.strip_prefix("transaction:") {
             marker.transactional = match value {
                 "false" => false,
                 "true" => true,
-                _ => return Some(Err(format!("`{word}` is not a transaction setting; write `transaction:false`"))),
+                _ => {
+                    return Some(Err(format!(
+                        "`{word}` is not a transaction setting; write `transaction:false`"
+                    )));
+                }
             };
         } else if let Some(dialect) = Dialect::from_name(word) {
             if let Some(first) = marker.dialect {
@@ -61,16 +69,27 @@ mod tests {
     fn markers() {
         assert_eq!(
             parse_marker("-- migrate:up"),
-            Some(Ok(Marker { direction: Direction::Up, dialect: None, transactional: true }))
+            Some(Ok(Marker {
+                direction: Direction::Up,
+                dialect: None,
+                transactional: true
+            }))
         );
         assert_eq!(
             parse_marker("--migrate:down postgresql transaction:false"),
-            Some(Ok(Marker { direction: Direction::Down, dialect: Some(Dialect::Postgres), transactional: false }))
+            Some(Ok(Marker {
+                direction: Direction::Down,
+                dialect: Some(Dialect::Postgres),
+                transactional: false
+            }))
         );
         assert_eq!(parse_marker("-- a comment"), None);
         assert_eq!(parse_marker("SELECT 1; -- migrate:up"), None);
         let err = parse_marker("-- migrate:up postgre").and_then(Result::err);
-        assert_eq!(err.as_deref(), Some("unknown word `postgre` in section marker; did you mean `postgresql`?"));
+        assert_eq!(
+            err.as_deref(),
+            Some("unknown word `postgre` in section marker; did you mean `postgresql`?")
+        );
         assert!(matches!(parse_marker("-- migrate:sideways"), Some(Err(_))));
         assert!(matches!(parse_marker("-- migrate:up sqlite mysql"), Some(Err(_))));
     }

@@ -68,13 +68,19 @@ impl<'m> Graph<'m> {
                     errors.push(at(
                         i,
                         r.lines.branch_labels,
-                        format!("duplicate branch label `{label}`, already on {} ({})", revs[owner].id, revs[owner].path),
+                        format!(
+                            "duplicate branch label `{label}`, already on {} ({})",
+                            revs[owner].id, revs[owner].path
+                        ),
                     ));
                 } else if let Some(&owner) = ids.get(&**label).filter(|&&o| o != i) {
                     errors.push(at(
                         i,
                         r.lines.branch_labels,
-                        format!("branch label `{label}` is also the id of revision {}; choose another label", revs[owner].path),
+                        format!(
+                            "branch label `{label}` is also the id of revision {}; choose another label",
+                            revs[owner].path
+                        ),
                     ));
                 } else {
                     label_owner.insert(label, i);
@@ -87,7 +93,11 @@ impl<'m> Graph<'m> {
         for (i, r) in revs.iter().enumerate() {
             for p in r.revises.iter() {
                 if **p == *r.id {
-                    errors.push(at(i, r.lines.revises, format!("revision {} revises itself; remove it from Revises", r.id)));
+                    errors.push(at(
+                        i,
+                        r.lines.revises,
+                        format!("revision {} revises itself; remove it from Revises", r.id),
+                    ));
                 } else if let Some(&j) = ids.get(&**p) {
                     if !parents[i].contains(&j) {
                         parents[i].push(j);
@@ -210,7 +220,11 @@ impl<'m> Graph<'m> {
             if revs[r].branch_labels.is_empty() {
                 continue;
             }
-            let own: Vec<&'m str> = self.migrations.revisions[r].branch_labels.iter().map(|l| &**l).collect();
+            let own: Vec<&'m str> = self.migrations.revisions[r]
+                .branch_labels
+                .iter()
+                .map(|l| &**l)
+                .collect();
             // Depth-first over versioned children, as Alembic walks them.
             let mut seen = vec![false; self.len()];
             let mut stack = vec![r];
@@ -352,17 +366,33 @@ impl<'m> Graph<'m> {
     /// `from` and everything below it, as a membership vector; through
     /// dependencies too when `with_deps`.
     pub fn ancestors(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
-        self.closure(from, |i| if with_deps { self.down_or_parents(i, true) } else { &self.parents[i] })
+        self.closure(from, |i| {
+            if with_deps {
+                self.down_or_parents(i, true)
+            } else {
+                &self.parents[i]
+            }
+        })
     }
 
     fn down_or_parents(&self, i: usize, with_deps: bool) -> &[usize] {
-        if with_deps && !self.down.is_empty() { &self.down[i] } else { &self.parents[i] }
+        if with_deps && !self.down.is_empty() {
+            &self.down[i]
+        } else {
+            &self.parents[i]
+        }
     }
 
     /// `from` and everything above it; through dependencies too when
     /// `with_deps`.
     pub fn descendants(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
-        self.closure(from, |i| if with_deps { &self.all_children[i] } else { &self.children[i] })
+        self.closure(from, |i| {
+            if with_deps {
+                &self.all_children[i]
+            } else {
+                &self.children[i]
+            }
+        })
     }
 
     fn closure<'a>(&'a self, from: &[usize], next: impl Fn(usize) -> &'a [usize]) -> Vec<bool> {
@@ -437,7 +467,9 @@ fn find_cycles(revs: &[Revision], parents: &[Vec<usize>], deps: &[Vec<usize>]) -
         pos[start] = 0;
         let mut x = start;
         let cycle = loop {
-            let Some(&next) = parents[x].iter().chain(&deps[x]).find(|&&p| !freed[p]) else { break None };
+            let Some(&next) = parents[x].iter().chain(&deps[x]).find(|&&p| !freed[p]) else {
+                break None;
+            };
             if pos[next] != usize::MAX {
                 break Some(path[pos[next]..].to_vec());
             }
@@ -455,7 +487,11 @@ fn find_cycles(revs: &[Revision], parents: &[Vec<usize>], deps: &[Vec<usize>]) -
         let Some(&blame) = cycle.iter().max() else { continue };
         let names: Vec<&str> = cycle.iter().chain(cycle.first()).map(|&i| &*revs[i].id).collect();
         let r = &revs[blame];
-        let line = if r.lines.revises != 0 { r.lines.revises } else { r.lines.depends_on };
+        let line = if r.lines.revises != 0 {
+            r.lines.revises
+        } else {
+            r.lines.depends_on
+        };
         out.push(Diagnostic::new(
             r.path.to_string(),
             line.max(1),

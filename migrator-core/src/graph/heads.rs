@@ -60,7 +60,11 @@ impl VersionRows {
             // A merge: the parents' rows become one.
             let others: Vec<usize> = self.iter().filter(|h| !down.contains(h)).collect();
             let below = graph.ancestors(&others, true);
-            let from: Vec<usize> = present.iter().copied().filter(|&d| others.is_empty() || !below[d]).collect();
+            let from: Vec<usize> = present
+                .iter()
+                .copied()
+                .filter(|&d| others.is_empty() || !below[d])
+                .collect();
             match from.split_last() {
                 Some((&last, rest)) => {
                     let mut c: Vec<RowChange> = rest.iter().map(|&d| RowChange::Delete(d)).collect();
@@ -70,7 +74,10 @@ impl VersionRows {
                 None => vec![RowChange::Insert(r)],
             }
         } else {
-            vec![RowChange::Update { from: present[0], to: r }]
+            vec![RowChange::Update {
+                from: present[0],
+                to: r,
+            }]
         };
         self.apply(&changes);
         changes

@@ -1,10 +1,10 @@
 //! Upgrade and downgrade plans: which revisions run, in which order, and how
 //! each moves the version rows.
 
+use super::Graph;
 use super::heads::{RowChange, VersionRows};
 use super::resolve::ResolveError;
 use super::topo::reverse_topological;
-use super::Graph;
 use crate::{Dialect, Direction};
 
 /// Why no plan could be made. Nothing has run when this is returned.
@@ -84,14 +84,28 @@ impl<'m> Graph<'m> {
     /// Plans `upgrade <ident>` from the database's rows `current`: every
     /// ancestor of the target that is not applied, in Alembic's order.
     /// A target at or below the current state gives an empty plan.
-    pub fn plan_upgrade<'g>(&'g self, current: &[usize], ident: &str, dialect: Dialect) -> Result<Plan<'g, 'm>, PlanError> {
+    pub fn plan_upgrade<'g>(
+        &'g self,
+        current: &[usize],
+        ident: &str,
+        dialect: Dialect,
+    ) -> Result<Plan<'g, 'm>, PlanError> {
         let targets = self.upgrade_targets(current, ident)?;
         for (k, &t) in targets.iter().enumerate() {
-            let above: Vec<usize> = targets.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, &o)| o).collect();
+            let above: Vec<usize> = targets
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, &o)| o)
+                .collect();
             if !above.is_empty() && self.ancestors(&above, true)[t] {
                 return Err(ResolveError::Overlap {
                     revision: self.revision(t).id.to_string(),
-                    others: above.iter().map(|&o| self.revision(o).id.to_string()).collect::<Vec<_>>().join(", "),
+                    others: above
+                        .iter()
+                        .map(|&o| self.revision(o).id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 }
                 .into());
             }
@@ -104,7 +118,11 @@ impl<'m> Graph<'m> {
         for &r in &order {
             if self.revision(r).section(Direction::Up, dialect).is_none() {
                 let rev = self.revision(r);
-                return Err(PlanError::NoUpgrade { revision: rev.id.to_string(), path: rev.path.to_string(), dialect });
+                return Err(PlanError::NoUpgrade {
+                    revision: rev.id.to_string(),
+                    path: rev.path.to_string(),
+                    dialect,
+                });
             }
         }
         Ok(self.simulate(current, order, Direction::Up))
@@ -112,41 +130,54 @@ impl<'m> Graph<'m> {
 
     /// Plans `downgrade <ident>` from the database's rows `current`: every
     /// applied descendant of the target, newest first.
-    pub fn plan_downgrade<'g>(&'g self, current: &[usize], ident: &str, dialect: Dialect) -> Result<Plan<'g, 'm>, PlanError> {
+    pub fn plan_downgrade<'g>(
+        &'g self,
+        current: &[usize],
+        ident: &str,
+        dialect: Dialect,
+    ) -> Result<Plan<'g, 'm>, PlanError> {
         let (target, branch) = self.downgrade_target(current, ident)?;
         let mut roots: Vec<usize> = match target {
             None => self.bases().to_vec(),
             Some(t) => self.children(t).to_vec(),
         };
-        if let Some(b) = branch {
-            if roots.len() > 1 {
-                let on_branch = self.ancestors(&[b], false);
-                roots.retain(|&r| on_branch[r]);
-                if roots.is_empty() {
-                    return Err(self.not_below(ident, current).into());
-                }
+        if let Some(b) = branch
+            && roots.len() > 1
+        {
+            let on_branch = self.ancestors(&[b], false);
+            roots.retain(|&r| on_branch[r]);
+            if roots.is_empty() {
+                return Err(self.not_below(ident, current).into());
             }
         }
         let above = self.descendants(&roots, true);
         let applied = self.ancestors(current, true);
         let drop: Vec<bool> = above.iter().zip(&applied).map(|(a, b)| *a && *b).collect();
-        if let Some(t) = target {
-            if !drop.iter().any(|d| *d) && !current.contains(&t) {
-                return Err(self.not_below(ident, current).into());
-            }
+        if let Some(t) = target
+            && !drop.iter().any(|d| *d)
+            && !current.contains(&t)
+        {
+            return Err(self.not_below(ident, current).into());
         }
         let order = reverse_topological(self, &drop, current);
         for &r in &order {
             let rev = self.revision(r);
             if !rev.is_reversible(dialect) {
-                return Err(PlanError::Irreversible { revision: rev.id.to_string(), path: rev.path.to_string(), dialect });
+                return Err(PlanError::Irreversible {
+                    revision: rev.id.to_string(),
+                    path: rev.path.to_string(),
+                    dialect,
+                });
             }
         }
         Ok(self.simulate(current, order, Direction::Down))
     }
 
     fn not_below(&self, ident: &str, current: &[usize]) -> ResolveError {
-        ResolveError::NotBelowCurrent { target: ident.to_owned(), current: self.current_text(current) }
+        ResolveError::NotBelowCurrent {
+            target: ident.to_owned(),
+            current: self.current_text(current),
+        }
     }
 
     fn simulate<'g>(&'g self, current: &[usize], order: Vec<usize>, direction: Direction) -> Plan<'g, 'm> {
@@ -159,9 +190,18 @@ impl<'m> Graph<'m> {
                     Direction::Up => rows.upgrade(self, r),
                     Direction::Down => rows.downgrade(self, r),
                 };
-                Step { revision: r, direction, rows: changes }
+                Step {
+                    revision: r,
+                    direction,
+                    rows: changes,
+                }
             })
             .collect();
-        Plan { graph: self, steps, before, after: rows }
+        Plan {
+            graph: self,
+            steps,
+            before,
+            after: rows,
+        }
     }
 }

@@ -109,7 +109,9 @@ pub enum ResolveError {
         current: String,
     },
     /// Two requested targets where one is an ancestor of the other.
-    #[error("requested revision {revision} overlaps with {others}, which lie on the same line; request only the upper one")]
+    #[error(
+        "requested revision {revision} overlaps with {others}, which lie on the same line; request only the upper one"
+    )]
     Overlap {
         /// The lower revision.
         revision: String,
@@ -159,7 +161,11 @@ fn parse_relative(ident: &str) -> Option<Relative<'_>> {
     if !symbol.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return None;
     }
-    Some(Relative { label, symbol: (!symbol.is_empty()).then_some(symbol), steps })
+    Some(Relative {
+        label,
+        symbol: (!symbol.is_empty()).then_some(symbol),
+        steps,
+    })
 }
 
 impl<'m> Graph<'m> {
@@ -188,7 +194,10 @@ impl<'m> Graph<'m> {
                 Some(l) => format!("; did you mean `{l}`?"),
                 None => String::new(),
             };
-            ResolveError::UnknownBranch { label: label.to_owned(), hint }
+            ResolveError::UnknownBranch {
+                label: label.to_owned(),
+                hint,
+            }
         })
     }
 
@@ -204,7 +213,11 @@ impl<'m> Graph<'m> {
     /// branch named by `label`.
     fn filter_lineage(&self, targets: &[usize], label: &str) -> Result<Vec<usize>, ResolveError> {
         let branch = self.branch(label)?;
-        Ok(targets.iter().copied().filter(|&t| self.shares_lineage(t, &[branch])).collect())
+        Ok(targets
+            .iter()
+            .copied()
+            .filter(|&t| self.shares_lineage(t, &[branch]))
+            .collect())
     }
 
     /// A full id, a branch label or a unique prefix; checked against the
@@ -214,8 +227,9 @@ impl<'m> Graph<'m> {
         let found = if let Some(i) = self.index_of(id).or_else(|| self.label_owner(id)) {
             i
         } else {
-            let mut matches: Vec<usize> =
-                (0..self.len()).filter(|&i| self.revision(i).id.starts_with(id)).collect();
+            let mut matches: Vec<usize> = (0..self.len())
+                .filter(|&i| self.revision(i).id.starts_with(id))
+                .collect();
             if let Some(b) = branch {
                 matches.retain(|&m| self.shares_lineage(m, &[b]));
             }
@@ -226,7 +240,10 @@ impl<'m> Graph<'m> {
                     } else {
                         String::new()
                     };
-                    return Err(ResolveError::Unknown { ident: id.to_owned(), hint });
+                    return Err(ResolveError::Unknown {
+                        ident: id.to_owned(),
+                        hint,
+                    });
                 }
                 [one] => *one,
                 many => {
@@ -237,13 +254,13 @@ impl<'m> Graph<'m> {
                 }
             }
         };
-        if let (Some(b), Some(l)) = (branch, label) {
-            if !self.shares_lineage(found, &[b]) {
-                return Err(ResolveError::NotOnBranch {
-                    revision: self.revision(found).id.to_string(),
-                    label: l.to_owned(),
-                });
-            }
+        if let (Some(b), Some(l)) = (branch, label)
+            && !self.shares_lineage(found, &[b])
+        {
+            return Err(ResolveError::NotOnBranch {
+                revision: self.revision(found).id.to_string(),
+                label: l.to_owned(),
+            });
         }
         Ok(found)
     }
@@ -252,7 +269,9 @@ impl<'m> Graph<'m> {
     /// `heads` may give several; everything else gives at most one.
     pub fn resolve(&self, ident: &str) -> Result<Vec<usize>, ResolveError> {
         if ident.contains(':') {
-            return Err(ResolveError::RangeNotAllowed { ident: ident.to_owned() });
+            return Err(ResolveError::RangeNotAllowed {
+                ident: ident.to_owned(),
+            });
         }
         if let Some(rel) = parse_relative(ident) {
             // Relative to a named revision (no database state involved).
@@ -308,7 +327,10 @@ impl<'m> Graph<'m> {
                 let heads = self.heads();
                 match heads {
                     [one] => Ok(Pos::Rev(*one)),
-                    _ => Err(ResolveError::MultipleHeads { ident: "heads".to_owned(), heads: self.ids(heads.to_vec()) }),
+                    _ => Err(ResolveError::MultipleHeads {
+                        ident: "heads".to_owned(),
+                        heads: self.ids(heads.to_vec()),
+                    }),
                 }
             }
             id => Ok(Pos::Rev(self.ident(id, label)?)),
@@ -364,7 +386,12 @@ impl<'m> Graph<'m> {
                         Pos::Rev(r) => Some(*r),
                         Pos::Base => None,
                     }));
-                    return Err(ResolveError::AmbiguousWalk { ident: ident.to_owned(), from, way, candidates });
+                    return Err(ResolveError::AmbiguousWalk {
+                        ident: ident.to_owned(),
+                        from,
+                        way,
+                        candidates,
+                    });
                 }
             }
         }
@@ -374,7 +401,9 @@ impl<'m> Graph<'m> {
     /// The revisions an `upgrade` to `ident` targets, given the database's
     /// rows.
     pub(crate) fn upgrade_targets(&self, current: &[usize], ident: &str) -> Result<Vec<usize>, ResolveError> {
-        let Some(rel) = parse_relative(ident) else { return self.resolve(ident) };
+        let Some(rel) = parse_relative(ident) else {
+            return self.resolve(ident);
+        };
         if rel.symbol.is_some() {
             return self.resolve(ident);
         }
@@ -392,7 +421,8 @@ impl<'m> Graph<'m> {
                 // The branch has no row: start from its highest applied
                 // revision, or below base.
                 let applied = self.ancestors(current, true);
-                let mine: Vec<usize> = self.filter_lineage(&(0..self.len()).filter(|&i| applied[i]).collect::<Vec<_>>(), l)?;
+                let mine: Vec<usize> =
+                    self.filter_lineage(&(0..self.len()).filter(|&i| applied[i]).collect::<Vec<_>>(), l)?;
                 mine.iter()
                     .copied()
                     .filter(|&m| !mine.iter().any(|&o| self.down(o).contains(&m)))
@@ -402,7 +432,10 @@ impl<'m> Graph<'m> {
             };
         }
         if start.len() > 1 {
-            return Err(ResolveError::AmbiguousCurrent { ident: ident.to_owned(), current: self.ids(start) });
+            return Err(ResolveError::AmbiguousCurrent {
+                ident: ident.to_owned(),
+                current: self.ids(start),
+            });
         }
         let from = start.first().map(|&s| Pos::Rev(s));
         match self.walk_from(ident, from, rel.steps, rel.label)? {
@@ -432,18 +465,34 @@ impl<'m> Graph<'m> {
                     let on = self.filter_lineage(current, label)?;
                     let first = match on.as_slice() {
                         [one] => *one,
-                        [] => return Err(ResolveError::NotBelowCurrent { target: ident.to_owned(), current: self.current_text(current) }),
-                        many => return Err(ResolveError::AmbiguousCurrent { ident: ident.to_owned(), current: self.ids(many.to_vec()) }),
+                        [] => {
+                            return Err(ResolveError::NotBelowCurrent {
+                                target: ident.to_owned(),
+                                current: self.current_text(current),
+                            });
+                        }
+                        many => {
+                            return Err(ResolveError::AmbiguousCurrent {
+                                ident: ident.to_owned(),
+                                current: self.ids(many.to_vec()),
+                            });
+                        }
                     };
                     (Pos::Rev(first), Some(self.branch(label)?))
                 }
                 (None, None) => match current {
                     [] => {
-                        return Err(ResolveError::WalkedTooFar { ident: ident.to_owned(), edge: "base" });
+                        return Err(ResolveError::WalkedTooFar {
+                            ident: ident.to_owned(),
+                            edge: "base",
+                        });
                     }
                     [one] => (Pos::Rev(*one), Some(*one)),
                     many => {
-                        return Err(ResolveError::AmbiguousCurrent { ident: ident.to_owned(), current: self.ids(many.to_vec()) });
+                        return Err(ResolveError::AmbiguousCurrent {
+                            ident: ident.to_owned(),
+                            current: self.ids(many.to_vec()),
+                        });
                     }
                 },
             };
@@ -475,6 +524,10 @@ impl<'m> Graph<'m> {
     }
 
     pub(crate) fn current_text(&self, current: &[usize]) -> String {
-        if current.is_empty() { "base".to_owned() } else { self.ids(current.to_vec()) }
+        if current.is_empty() {
+            "base".to_owned()
+        } else {
+            self.ids(current.to_vec())
+        }
     }
 }

@@ -25,7 +25,13 @@ fn migrations(spec: &str) -> Migrations {
                     w => [&mut revises, &mut deps, &mut labels][into - 1].push(w.to_owned().into()),
                 }
             }
-            let section = |direction| Section { direction, dialect: None, transactional: true, sql: "".into(), line: 1 };
+            let section = |direction| Section {
+                direction,
+                dialect: None,
+                transactional: true,
+                sql: "".into(),
+                line: 1,
+            };
             let irreversible = id.starts_with("irr");
             let mut sections = vec![section(Direction::Up)];
             if !irreversible {
@@ -41,11 +47,19 @@ fn migrations(spec: &str) -> Migrations {
                 create_date: None,
                 sections: List::Owned(sections),
                 checksums: [Checksum([0; 32]); 3],
-                lines: HeaderLines { id: 1, revises: 2, depends_on: 3, branch_labels: 4 },
+                lines: HeaderLines {
+                    id: 1,
+                    revises: 2,
+                    depends_on: 3,
+                    branch_labels: 4,
+                },
             }
         })
         .collect();
-    Migrations { revisions: List::Owned(revisions), allow_multiple_heads: true }
+    Migrations {
+        revisions: List::Owned(revisions),
+        allow_multiple_heads: true,
+    }
 }
 
 /// Runs `commands` (`up TARGET` / `down TARGET`, separated by `;`) from an

@@ -28,8 +28,12 @@ pub(crate) fn reverse_topological(graph: &Graph<'_>, todo: &[bool], heads: &[usi
             output.push(candidate);
             todo[candidate] = false;
         }
-        let next: Vec<usize> =
-            graph.down(candidate).iter().copied().filter(|&r| todo[r] && !current.contains(&r)).collect();
+        let next: Vec<usize> = graph
+            .down(candidate)
+            .iter()
+            .copied()
+            .filter(|&r| todo[r] && !current.contains(&r))
+            .collect();
         match next.split_first() {
             None => {
                 current.remove(idx);
