@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Benchmarks migrator against the floor: sqlite3 running the same SQL and
+the same version bookkeeping.
+
+Usage: bench/run [N ...]   (default N = 1000 10000)
+
+For each N it generates a history of N revisions (each creating a table and
+an index, dropping both on the way down), then measures, whole process,
+median of several runs:
+
+- apply from empty, per-revision mode: `migrator upgrade head` versus
+  `sqlite3` running one transaction per revision (SQL + version row + log row);
+- apply from empty, all mode: the same with one transaction for everything;
+- no-op `upgrade head` on an up-to-date database;
+- `history` and `heads` (no database).
+
+Prints a Markdown table; ratios are migrator / sqlite3 in the same run.
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def rev_id(i):
+    return "r%06d" % i
+
+
+def generate(n, out):
+    """Writes the migrator history to out/migrations and returns the floor
+    scripts (per-revision, all) as SQL text."""
+    mdir = os.path.join(out, "migrations")
+    os.makedirs(mdir)
+    per_rev = [
+        "CREATE TABLE IF NOT EXISTS migrator_version (version_num VARCHAR(32) NOT NULL, "
+        "CONSTRAINT migrator_version_pkc PRIMARY KEY (version_num));",
+        "CREATE TABLE IF NOT EXISTS migrator_log (id INTEGER PRIMARY KEY AUTOINCREMENT, revision VARCHAR(32) NOT NULL, "
+        "operation VARCHAR(16) NOT NULL, checksum VARCHAR(64), started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32), "
+        "success BOOLEAN NOT NULL, error TEXT, statements_done INTEGER, tool_version VARCHAR(32) NOT NULL);",
+        "SELECT version_num FROM migrator_version;",
+    ]
+    body = []
+    for i in range(1, n + 1):
+        rid = rev_id(i)
+        parent = rev_id(i - 1) if i > 1 else ""
+        up = "CREATE TABLE t%d (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, created_at TIMESTAMP);\n" \
+             "CREATE INDEX ix_t%d_name ON t%d (name);" % (i, i, i)
+        down = "DROP INDEX ix_t%d_name;\nDROP TABLE t%d;" % (i, i)
+        with open(os.path.join(mdir, "%s_table_%d.sql" % (rid, i)), "w") as f:
+            f.write("-- create table t%d\n--\n-- Revision ID: %s\n-- Revises: %s\n\n-- migrate:up\n%s\n\n-- migrate:down\n%s\n"
+                    % (i, rid, parent, up, down))
+        if i == 1:
+            version = "INSERT INTO migrator_version (version_num) VALUES ('%s');" % rid
+        else:
+            version = "UPDATE migrator_version SET version_num = '%s' WHERE version_num = '%s';" % (rid, parent)
+        log = ("INSERT INTO migrator_log (revision, operation, checksum, started_at, finished_at, success, error, "
+               "statements_done, tool_version) VALUES ('%s', 'upgrade', '%s', '2026-01-01 00:00:00.000', "
+               "'2026-01-01 00:00:00.001', 1, NULL, NULL, 'migrator 0.1.0');" % (rid, "0" * 64))
+        body.append((up, version, log))
+    per_revision = "\n".join(per_rev + ["BEGIN IMMEDIATE;\n%s\n%s\n%s\nCOMMIT;" % b for b in body]) + "\n"
+    all_mode = "\n".join(per_rev + ["BEGIN IMMEDIATE;"] + ["%s\n%s\n%s" % b for b in body] + ["COMMIT;"]) + "\n"
+    return per_revision, all_mode
+
+
+def timed(cmd, cwd, stdin=None, setup=None, runs=5):
+    """Median wall time in seconds of `cmd`, calling `setup()` before each."""
+    times = []
+    for _ in range(runs):
+        if setup:
+            setup()
+        with open(stdin) if stdin else open(os.devnull) as inp:
+            start = time.perf_counter()
+            r = subprocess.run(cmd, cwd=cwd, stdin=inp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            elapsed = time.perf_counter() - start
+        if r.returncode != 0:
+            sys.exit("command failed: %s\n%s" % (" ".join(cmd), r.stderr.decode()))
+        times.append(elapsed)
+    return statistics.median(times)
+
+
+def bench(n, migrator, rows):
+    work = tempfile.mkdtemp(prefix="migrator-bench-%d-" % n)
+    try:
+        per_revision, all_mode = generate(n, work)
+        for name, text in (("floor_per_revision.sql", per_revision), ("floor_all.sql", all_mode)):
+            with open(os.path.join(work, name), "w") as f:
+                f.write(text)
+        db = os.path.join(work, "bench.db")
+        url = "sqlite://" + db
+
+        def fresh():
+            if os.path.exists(db):
+                os.remove(db)
+
+        runs = 5 if n <= 1000 else 3
+        for mode, floor in (("per-revision", "floor_per_revision.sql"), ("all", "floor_all.sql")):
+            t_floor = timed(["sqlite3", db], work, stdin=os.path.join(work, floor), setup=fresh, runs=runs)
+            t_mig = timed([migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade", "head"],
+                          work, setup=fresh, runs=runs)
+            rows.append((n, "apply from empty, %s" % mode, t_mig, t_floor))
+        # Up to date now: a no-op upgrade.
+        t_noop = timed([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], work, runs=7)
+        t_floor_noop = timed(["sqlite3", db, "SELECT version_num FROM migrator_version;"], work, runs=7)
+        rows.append((n, "no-op upgrade head", t_noop, t_floor_noop))
+        for cmd in ("history", "heads"):
+            rows.append((n, cmd, timed([migrator, "--dir", "migrations", cmd], work, runs=5), None))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+    migrator = os.environ.get("MIGRATOR_BIN") or os.path.join(
+        os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "migrator")
+    if not os.path.exists(migrator):
+        sys.exit("no migrator binary at %s; run bench/run, which builds it" % migrator)
+    if not shutil.which("sqlite3"):
+        sys.exit("sqlite3 is not installed (apt-get install sqlite3)")
+    rows = []
+    for n in sizes:
+        bench(n, migrator, rows)
+    print("| revisions | measurement | migrator | sqlite3 (floor) | ratio |")
+    print("|---:|---|---:|---:|---:|")
+    for n, what, t_mig, t_floor in rows:
+        floor = "%.1f ms" % (t_floor * 1000) if t_floor is not None else "—"
+        ratio = "%.2fx" % (t_mig / t_floor) if t_floor else "—"
+        print("| %d | %s | %.1f ms | %s | %s |" % (n, what, t_mig * 1000, floor, ratio))
+
+
+if __name__ == "__main__":
+    main()
