@@ -485,7 +485,11 @@ fn find_cycles(revs: &[Revision], parents: &[Vec<usize>], deps: &[Vec<usize>]) -
         }
         let Some(cycle) = cycle else { continue };
         let Some(&blame) = cycle.iter().max() else { continue };
-        let names: Vec<&str> = cycle.iter().chain(cycle.first()).map(|&i| &*revs[i].id).collect();
+        let names: Vec<String> = cycle
+            .iter()
+            .chain(cycle.first())
+            .map(|&i| format!("{} ({})", revs[i].id, revs[i].path))
+            .collect();
         let r = &revs[blame];
         let line = if r.lines.revises != 0 {
             r.lines.revises

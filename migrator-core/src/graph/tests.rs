@@ -226,7 +226,7 @@ fn verification_reports_every_problem() {
         4 problems in the migrations:
         002_b.sql:1: duplicate revision id `b`, already used by 001_b.sql; give one of them a new id
         003_c.sql:2: revision c revises `zz`, which does not exist; check the id, or add the missing revision file
-        005_e.sql:2: cycle in the revision graph: d -> e -> d (each revises or depends on the next); remove one of these links
+        005_e.sql:2: cycle in the revision graph: d (004_d.sql) -> e (005_e.sql) -> d (004_d.sql) (each revises or depends on the next); remove one of these links
         006_f.sql:4: duplicate branch label `x`, already on e (005_e.sql)"#]]
     .assert_eq(&errors.to_string());
 }
