@@ -244,6 +244,8 @@ async fn execute(
     let graph = plan.graph();
     let mut applied = Vec::with_capacity(plan.steps.len());
     let mut in_batch = false;
+    // How many steps, from the first, are committed.
+    let mut committed = 0;
     for (n, step) in plan.steps.iter().enumerate() {
         let rev = graph.revision(step.revision);
         let section = rev.section(step.direction, db.dialect());
@@ -256,6 +258,7 @@ async fn execute(
                 .await
                 .context(|| "cannot commit the revisions before a transaction:false section".to_owned())?;
             in_batch = false;
+            committed = n;
         }
         if transactional && !in_batch {
             db.begin()
@@ -270,7 +273,7 @@ async fn execute(
             if !transactional {
                 db.begin().await.map_err(StepError::Bookkeeping)?;
             }
-            record(db, tables, plan, step, &started_at, None).await
+            record(db, tables, plan, step, &started_at).await
         }
         .await;
         match result {
@@ -279,19 +282,15 @@ async fn execute(
                     db.commit()
                         .await
                         .context(|| format!("cannot commit revision {}", rev.id))?;
+                    committed = n + 1;
                 }
             }
             Err(e) => {
                 let _ = db.rollback().await;
-                let first_kept = if mode == TransactionMode::All && transactional {
-                    0
-                } else {
-                    n
-                };
-                let state = state_after_failure(plan, first_kept, transactional, mode);
+                let state = state_after_failure(plan, committed, transactional, mode);
                 // The failure goes into the log in its own transaction.
                 let error_text = e.to_string();
-                let _ = record_failure(db, tables, plan, step, &started_at, &error_text).await;
+                let _ = log_row(db, tables, plan, step, &started_at, Some(&error_text)).await;
                 return Err(match e {
                     StepError::Sql(source) => Error::Failed {
                         revision: rev.id.to_string(),
@@ -337,18 +336,18 @@ async fn execute(
     Ok(applied)
 }
 
-/// Says where the database stands after step `failed` failed, given that
-/// the steps before `first_kept`... are rolled back too.
-fn state_after_failure(plan: &Plan<'_, '_>, first_kept: usize, transactional: bool, mode: TransactionMode) -> String {
+/// Says where the database stands after a step failed, when the first
+/// `committed` steps of the plan are committed and the rest rolled back.
+fn state_after_failure(plan: &Plan<'_, '_>, committed: usize, transactional: bool, mode: TransactionMode) -> String {
     let graph = plan.graph();
-    let kept: Vec<&str> = plan.steps[..first_kept]
+    let kept: Vec<&str> = plan.steps[..committed]
         .iter()
         .map(|s| &*graph.revision(s.revision).id)
         .collect();
     let mut state = String::new();
     if transactional {
         state.push_str("Nothing of it was kept");
-        if mode == TransactionMode::All && first_kept == 0 && !plan.steps.is_empty() {
+        if mode == TransactionMode::All && committed == 0 {
             state.push_str(" (transaction mode `all`: the whole run was rolled back)");
         }
     } else {
@@ -389,7 +388,6 @@ async fn record(
     plan: &Plan<'_, '_>,
     step: &Step,
     started_at: &str,
-    _error: Option<&str>,
 ) -> Result<(), StepError> {
     let graph = plan.graph();
     let d = db.dialect();
@@ -431,17 +429,6 @@ async fn record(
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
-async fn record_failure(
-    db: &mut Db,
-    tables: &Tables,
-    plan: &Plan<'_, '_>,
-    step: &Step,
-    started_at: &str,
-    error: &str,
-) -> Result<(), sqlx::Error> {
-    log_row(db, tables, plan, step, started_at, Some(error)).await
 }
 
 async fn log_row(
