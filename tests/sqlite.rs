@@ -215,3 +215,43 @@ async fn unreachable_database_is_a_clear_error() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn transaction_false_sections_run_outside_a_transaction() {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    // VACUUM cannot run inside a transaction: this proves the section runs outside one.
+    h.write(
+        "00002_b2.sql",
+        "-- vacuum\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up transaction:false\nVACUUM;\n-- migrate:down\n",
+    );
+    h.revision("c3", &["b2"], "CREATE TABLE c (id INTEGER);", "DROP TABLE c;");
+    h.write(
+        "00004_d4.sql",
+        "-- fails\n-- Revision ID: d4\n-- Revises: c3\n-- migrate:up transaction:false\nCREATE TABLE d (id INTEGER);\nVACUUM nope;\n-- migrate:down\nDROP TABLE d;\n",
+    );
+    let m = h.load();
+    let url = h.sqlite_url();
+    for mode in [TransactionMode::PerRevision, TransactionMode::All] {
+        let mut db = Migrator::new(&m).transaction_mode(mode).connect(&url).await.unwrap();
+        db.downgrade("base").await.ok();
+        let report = db.upgrade("c3").await.unwrap();
+        assert_eq!(report.applied.len(), 3, "{mode:?}");
+        assert_eq!(db.current().await.unwrap(), ["c3"]);
+        let text = db.upgrade("d4").await.unwrap_err().to_string();
+        assert!(text.contains("ran outside a transaction (transaction:false)"), "{text}");
+        // The revision is not recorded; its first statement did take effect.
+        assert_eq!(db.current().await.unwrap(), ["c3"]);
+        assert_eq!(sqlite_tables(&url).await, ["a", "c", "d"]);
+        sqlx_drop_table(&url, "d").await;
+    }
+}
+
+async fn sqlx_drop_table(url: &str, table: &str) {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
+        .execute(&mut c)
+        .await
+        .unwrap();
+}
