@@ -142,15 +142,19 @@ impl<'m> Connected<'m> {
         self.db.dialect()
     }
 
-    /// The version rows as stored, in file order of the revisions (unknown
-    /// ones last). Empty when the version table does not exist.
+    /// The version rows, in file order of the revisions (unknown ones
+    /// last). Empty when the version table does not exist.
     pub async fn current(&mut self) -> Result<Vec<String>, Error> {
+        let mut rows = self.rows().await?;
+        rows.sort_by_key(|r| (self.graph.index_of(r).unwrap_or(usize::MAX), r.clone()));
+        Ok(rows)
+    }
+
+    /// The version rows in table order.
+    async fn rows(&mut self) -> Result<Vec<String>, Error> {
         let dialect = self.dialect();
         match self.db.strings(&self.tables.select_versions(dialect)).await {
-            Ok(mut rows) => {
-                rows.sort_by_key(|r| (self.graph.index_of(r).unwrap_or(usize::MAX), r.clone()));
-                Ok(rows)
-            }
+            Ok(rows) => Ok(rows),
             Err(e) => {
                 // A missing version table means an empty database.
                 let exists = self
@@ -168,7 +172,7 @@ impl<'m> Connected<'m> {
     /// The version rows as graph indices, or the error for a database that
     /// is ahead of this binary.
     async fn current_indices(&mut self) -> Result<Vec<usize>, Error> {
-        let rows = self.current().await?;
+        let rows = self.rows().await?;
         let unknown: Vec<&String> = rows.iter().filter(|r| self.graph.index_of(r).is_none()).collect();
         if let Some(first) = unknown.first() {
             return Err(Error::UnknownRevisions {
@@ -227,6 +231,67 @@ impl<'m> Connected<'m> {
         Ok(Report { applied, current })
     }
 
+    /// Moves the version rows to `targets` without running any SQL
+    /// (Alembic's `stamp`); with `purge`, every row is deleted first.
+    pub async fn stamp(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
+        self.ensure_tables().await?;
+        let current = self.current_indices().await?;
+        let graph = &self.graph;
+        let plan = graph.plan_stamp(&current, targets, purge)?;
+        let d = self.db.dialect();
+        self.db
+            .begin()
+            .await
+            .context(|| "cannot start the stamp transaction".to_owned())?;
+        let result = async {
+            if purge {
+                let sql = format!("DELETE FROM {}", self.tables.version_table(d));
+                self.db.exec(&sql, &[]).await.map_err(StepError::Bookkeeping)?;
+            }
+            let started_at = now_utc();
+            for step in &plan.steps {
+                record(&mut self.db, &self.tables, &plan, step, &started_at).await?;
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => self
+                .db
+                .commit()
+                .await
+                .context(|| "cannot commit the stamp".to_owned())?,
+            Err(e) => {
+                let _ = self.db.rollback().await;
+                return Err(match e {
+                    StepError::Rows(detail) => Error::Concurrent {
+                        revision: "(stamp)".to_owned(),
+                        detail,
+                    },
+                    StepError::Sql(source) | StepError::Bookkeeping(source) => Error::Database {
+                        context: "cannot stamp the version table".to_owned(),
+                        source,
+                    },
+                });
+            }
+        }
+        let applied = plan
+            .steps
+            .iter()
+            .map(|s| {
+                let rev = graph.revision(s.revision);
+                Applied {
+                    revision: rev.id.to_string(),
+                    message: rev.message.to_string(),
+                    direction: s.direction,
+                    duration: Duration::ZERO,
+                }
+            })
+            .collect();
+        let current = plan.after.iter().map(|r| graph.revision(r).id.to_string()).collect();
+        Ok(Report { applied, current })
+    }
+
     /// Closes the connection.
     pub async fn close(self) {
         self.db.close().await;
@@ -248,7 +313,11 @@ async fn execute(
     let mut committed = 0;
     for (n, step) in plan.steps.iter().enumerate() {
         let rev = graph.revision(step.revision);
-        let section = rev.section(step.direction, db.dialect());
+        let section = if step.stamp {
+            None
+        } else {
+            rev.section(step.direction, db.dialect())
+        };
         let transactional = section.is_none_or(|s| s.transactional);
         let started = Instant::now();
         let started_at = now_utc();
@@ -442,16 +511,16 @@ async fn log_row(
     let d = db.dialect();
     let rev = plan.graph().revision(step.revision);
     let checksum = rev.checksum(d).to_hex();
-    let operation = if step.direction == Direction::Up {
-        "upgrade"
-    } else {
-        "downgrade"
+    let operation = match (step.stamp, step.direction) {
+        (true, _) => "stamp",
+        (false, Direction::Up) => "upgrade",
+        (false, Direction::Down) => "downgrade",
     };
     let finished = now_utc();
     let args = [
         Value::Text(&rev.id),
         Value::Text(operation),
-        Value::OptText((step.direction == Direction::Up).then_some(checksum.as_str())),
+        Value::OptText((step.direction == Direction::Up && !step.stamp).then_some(checksum.as_str())),
         Value::Text(started_at),
         Value::OptText(Some(&finished)),
         Value::Bool(error.is_none()),

@@ -2,8 +2,8 @@
 //! each moves the version rows.
 
 use super::Graph;
-use super::heads::{RowChange, VersionRows};
-use super::resolve::ResolveError;
+use super::heads::{RowChange, RowConflict, StampMove, VersionRows};
+use super::resolve::{Place, ResolveError};
 use super::topo::reverse_topological;
 use crate::{Dialect, Direction};
 
@@ -27,6 +27,20 @@ pub enum PlanError {
         /// The connected dialect.
         dialect: Dialect,
     },
+    /// The version rows cannot move as the plan needs (they disagree with
+    /// the graph, e.g. after a manual stamp).
+    #[error(
+        "the version rows ({current}) do not fit this {command}: {detail}; nothing was run. \
+         Check them with `migrator current`, and fix them with `migrator stamp`"
+    )]
+    Rows {
+        /// `upgrade`, `downgrade` or `stamp`.
+        command: &'static str,
+        /// The rows before the plan.
+        current: String,
+        /// What did not fit.
+        detail: String,
+    },
     /// The plan would upgrade through a revision with no SQL for the
     /// dialect.
     #[error(
@@ -43,13 +57,16 @@ pub enum PlanError {
     },
 }
 
-/// One revision to run.
+/// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// The revision's index in the graph.
+    /// The revision's index in the graph: the one whose SQL runs, or for a
+    /// stamp the destination (the removed row when stamping to base).
     pub revision: usize,
     /// Up or down.
     pub direction: Direction,
+    /// `true` for a stamp: the rows move, no SQL runs.
+    pub stamp: bool,
     /// How the version rows move when the step commits.
     pub rows: Vec<RowChange>,
 }
@@ -62,7 +79,7 @@ pub struct Plan<'g, 'm> {
     graph: &'g Graph<'m>,
     /// The steps, in the order they run.
     pub steps: Vec<Step>,
-    /// The version rows before the first step.
+    /// The version rows before the first step, in table order.
     pub before: VersionRows,
     /// The version rows after the last step.
     pub after: VersionRows,
@@ -81,9 +98,39 @@ impl<'g, 'm> Plan<'g, 'm> {
 }
 
 impl<'m> Graph<'m> {
-    /// Plans `upgrade <ident>` from the database's rows `current`: every
-    /// ancestor of the target that is not applied, in Alembic's order.
-    /// A target at or below the current state gives an empty plan.
+    /// Alembic's overlap check: a requested revision below another one
+    /// requested before it.
+    fn check_overlap(&self, targets: &[usize]) -> Result<(), ResolveError> {
+        let mut seen = vec![false; self.len()];
+        for &t in targets {
+            let mut reached = Vec::new();
+            let mut stack = vec![t];
+            while let Some(x) = stack.pop() {
+                reached.push(x);
+                if std::mem::replace(&mut seen[x], true) {
+                    continue;
+                }
+                stack.extend(self.down(x).iter().copied());
+            }
+            let overlaps: Vec<usize> = targets
+                .iter()
+                .copied()
+                .filter(|&o| o != t && reached.contains(&o))
+                .collect();
+            if !overlaps.is_empty() {
+                return Err(ResolveError::Overlap {
+                    revision: self.revision(t).id.to_string(),
+                    others: self.ids(overlaps),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Plans `upgrade <ident>` from the database's rows `current` (in table
+    /// order): every ancestor of the target that is not applied, in
+    /// Alembic's order. A target at or below the current state gives an
+    /// empty plan.
     pub fn plan_upgrade<'g>(
         &'g self,
         current: &[usize],
@@ -91,25 +138,8 @@ impl<'m> Graph<'m> {
         dialect: Dialect,
     ) -> Result<Plan<'g, 'm>, PlanError> {
         let targets = self.upgrade_targets(current, ident)?;
-        for (k, &t) in targets.iter().enumerate() {
-            let above: Vec<usize> = targets
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != k)
-                .map(|(_, &o)| o)
-                .collect();
-            if !above.is_empty() && self.ancestors(&above, true)[t] {
-                return Err(ResolveError::Overlap {
-                    revision: self.revision(t).id.to_string(),
-                    others: above
-                        .iter()
-                        .map(|&o| self.revision(o).id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                }
-                .into());
-            }
-        }
+        self.check_overlap(&targets)?;
+        self.check_overlap(current)?;
         let required = self.ancestors(&targets, true);
         let applied = self.ancestors(current, true);
         let needs: Vec<bool> = required.iter().zip(&applied).map(|(r, a)| *r && !a).collect();
@@ -125,7 +155,7 @@ impl<'m> Graph<'m> {
                 });
             }
         }
-        Ok(self.simulate(current, order, Direction::Up))
+        self.simulate(current, order, Direction::Up, "upgrade")
     }
 
     /// Plans `downgrade <ident>` from the database's rows `current`: every
@@ -170,7 +200,113 @@ impl<'m> Graph<'m> {
                 });
             }
         }
-        Ok(self.simulate(current, order, Direction::Down))
+        self.simulate(current, order, Direction::Down, "downgrade")
+    }
+
+    /// Plans `stamp <targets...>` (Alembic's `_stamp_revs`): the version
+    /// rows move to the targets and no SQL runs. With `purge`, the rows
+    /// are cleared first.
+    pub fn plan_stamp<'g>(
+        &'g self,
+        current: &[usize],
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Plan<'g, 'm>, PlanError> {
+        let current: &[usize] = if purge { &[] } else { current };
+        let mut filtered: Vec<usize> = Vec::new();
+        for t in targets.iter().filter(|t| !t.is_empty()) {
+            for h in self.filter_for_lineage(current, t, true)? {
+                if !filtered.contains(&h) {
+                    filtered.push(h);
+                }
+            }
+        }
+        let mut dests: Vec<Place> = Vec::new();
+        for t in targets {
+            dests.extend(self.get_revisions(t)?);
+        }
+        if dests.is_empty() {
+            dests.push(Place::Nothing);
+        }
+        let mut moves = Vec::new();
+        for dest in dests {
+            let dest = match dest {
+                Place::Nothing => {
+                    moves.extend(filtered.iter().map(|&h| StampMove {
+                        from: vec![h],
+                        to: None,
+                        up: false,
+                        branch_move: true,
+                    }));
+                    continue;
+                }
+                Place::Base => {
+                    return Err(ResolveError::WalkedTooFar {
+                        ident: targets.join(" "),
+                        edge: "base",
+                    }
+                    .into());
+                }
+                Place::Rev(d) => d,
+            };
+            if filtered.contains(&dest) {
+                continue;
+            }
+            let above = self.descendants(&[dest], true);
+            let below = self.ancestors(&[dest], true);
+            if filtered.iter().any(|&h| above[h]) {
+                moves.push(StampMove {
+                    from: filtered.clone(),
+                    to: Some(dest),
+                    up: false,
+                    branch_move: false,
+                });
+            } else if filtered.iter().any(|&h| below[h]) {
+                moves.push(StampMove {
+                    from: filtered.clone(),
+                    to: Some(dest),
+                    up: true,
+                    branch_move: false,
+                });
+            } else {
+                moves.push(StampMove {
+                    from: Vec::new(),
+                    to: Some(dest),
+                    up: true,
+                    branch_move: true,
+                });
+            }
+        }
+        let before = VersionRows(current.to_vec());
+        let mut rows = before.clone();
+        let mut steps = Vec::with_capacity(moves.len());
+        for m in &moves {
+            let changes = rows
+                .stamp(self, m)
+                .map_err(|c| self.row_conflict("stamp", current, c))?;
+            let revision = m.to.or(m.from.first().copied()).unwrap_or(0);
+            let direction = if m.up { Direction::Up } else { Direction::Down };
+            steps.push(Step {
+                revision,
+                direction,
+                stamp: true,
+                rows: changes,
+            });
+        }
+        Ok(Plan {
+            graph: self,
+            steps,
+            before,
+            after: rows,
+        })
+    }
+
+    fn row_conflict(&self, command: &'static str, current: &[usize], c: RowConflict) -> PlanError {
+        PlanError::Rows {
+            command,
+            current: self.current_text(current),
+            detail: c.0,
+        }
     }
 
     fn not_below(&self, ident: &str, current: &[usize]) -> ResolveError {
@@ -180,28 +316,34 @@ impl<'m> Graph<'m> {
         }
     }
 
-    fn simulate<'g>(&'g self, current: &[usize], order: Vec<usize>, direction: Direction) -> Plan<'g, 'm> {
-        let before = VersionRows(current.iter().copied().collect());
+    fn simulate<'g>(
+        &'g self,
+        current: &[usize],
+        order: Vec<usize>,
+        direction: Direction,
+        command: &'static str,
+    ) -> Result<Plan<'g, 'm>, PlanError> {
+        let before = VersionRows(current.to_vec());
         let mut rows = before.clone();
-        let steps = order
-            .into_iter()
-            .map(|r| {
-                let changes = match direction {
-                    Direction::Up => rows.upgrade(self, r),
-                    Direction::Down => rows.downgrade(self, r),
-                };
-                Step {
-                    revision: r,
-                    direction,
-                    rows: changes,
-                }
-            })
-            .collect();
-        Plan {
+        let mut steps = Vec::with_capacity(order.len());
+        for r in order {
+            let changes = match direction {
+                Direction::Up => rows.upgrade(self, r),
+                Direction::Down => rows.downgrade(self, r),
+            }
+            .map_err(|c| self.row_conflict(command, current, c))?;
+            steps.push(Step {
+                revision: r,
+                direction,
+                stamp: false,
+                rows: changes,
+            });
+        }
+        Ok(Plan {
             graph: self,
             steps,
             before,
             after: rows,
-        }
+        })
     }
 }

@@ -126,79 +126,108 @@ pub enum ResolveError {
     },
 }
 
-/// A place in the graph a walk can stand on.
+/// Where a walk or an identifier lands: nothing at all (a walk that ran off
+/// the graph), below every base, or a revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pos {
-    /// Below every base.
+pub(crate) enum Place {
+    /// Off the graph: Alembic's `None`.
+    Nothing,
+    /// Below every base: Alembic's `"base"`.
     Base,
     /// A revision.
     Rev(usize),
 }
 
 /// A relative identifier: `[label@][symbol](+|-)N`.
-struct Relative<'a> {
-    label: Option<&'a str>,
-    symbol: Option<&'a str>,
-    steps: i64,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Relative<'a> {
+    pub label: Option<&'a str>,
+    pub symbol: Option<&'a str>,
+    pub steps: i64,
 }
 
-fn parse_relative(ident: &str) -> Option<Relative<'_>> {
-    let sign = ident.rfind(['+', '-'])?;
-    let digits = &ident[sign + 1..];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// Alembic's `(?:(.+?)@)?(\w+)?((?:\+|-)\d+)`, anchored at the start only.
+pub(crate) fn parse_relative(ident: &str) -> Option<Relative<'_>> {
+    // The optional label group is tried first, shortest label first.
+    for (at, _) in ident.match_indices('@') {
+        if at == 0 {
+            continue;
+        }
+        if let Some((symbol, steps)) = symbol_and_steps(&ident[at + 1..]) {
+            return Some(Relative {
+                label: Some(&ident[..at]),
+                symbol,
+                steps,
+            });
+        }
     }
-    let n: i64 = digits.parse().ok()?;
-    let steps = if ident.as_bytes()[sign] == b'-' { -n } else { n };
-    let head = &ident[..sign];
-    let (label, symbol) = match head.find('@') {
-        Some(at) => (Some(&head[..at]), &head[at + 1..]),
-        None => (None, head),
-    };
-    if label.is_some_and(str::is_empty) {
-        return None;
-    }
-    if !symbol.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return None;
-    }
-    Some(Relative {
-        label,
-        symbol: (!symbol.is_empty()).then_some(symbol),
+    symbol_and_steps(ident).map(|(symbol, steps)| Relative {
+        label: None,
+        symbol,
         steps,
     })
 }
 
+fn symbol_and_steps(s: &str) -> Option<(Option<&str>, i64)> {
+    let word_end = s.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(s.len());
+    let (symbol, rest) = s.split_at(word_end);
+    let sign = rest.chars().next()?;
+    if sign != '+' && sign != '-' {
+        return None;
+    }
+    let digits = &rest[1..];
+    let n_end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    if n_end == 0 {
+        return None;
+    }
+    let n: i64 = digits[..n_end].parse().unwrap_or(i64::MAX);
+    let steps = if sign == '-' { -n } else { n };
+    Some(((!symbol.is_empty()).then_some(symbol), steps))
+}
+
+/// What `_resolve_revision_number` makes of an identifier.
+enum Number<'a> {
+    /// Already revisions: `heads`, `head`, `base`.
+    Revs(Vec<usize>),
+    /// A name still to look up.
+    Name(&'a str),
+}
+
+fn split_label(ident: &str) -> (Option<&str>, &str) {
+    match ident.split_once('@') {
+        Some((l, id)) => (Some(l), id),
+        None => (None, ident),
+    }
+}
+
 impl<'m> Graph<'m> {
-    fn ids(&self, revs: impl IntoIterator<Item = usize>) -> String {
+    pub(crate) fn ids(&self, revs: impl IntoIterator<Item = usize>) -> String {
         let v: Vec<&str> = revs.into_iter().map(|i| &*self.revision(i).id).collect();
         v.join(", ")
     }
 
-    fn shares_lineage(&self, target: usize, with: &[usize]) -> bool {
+    pub(crate) fn current_text(&self, current: &[usize]) -> String {
+        if current.is_empty() {
+            "base".to_owned()
+        } else {
+            self.ids(current.iter().copied())
+        }
+    }
+
+    /// `true` when one of `with` is an ancestor or descendant of `target`
+    /// (or `target` itself).
+    fn shares_lineage(&self, target: usize, with: &[usize], with_deps: bool) -> bool {
         if with.is_empty() {
             return true;
         }
-        let down = self.ancestors(&[target], false);
-        let up = self.descendants(&[target], false);
+        let down = self.ancestors(&[target], with_deps);
+        let up = self.descendants(&[target], with_deps);
         with.iter().any(|&w| down[w] || up[w])
     }
 
-    /// The revision a branch label (or, as Alembic allows, a revision id or
-    /// prefix in label position) stands for.
-    fn branch(&self, label: &str) -> Result<usize, ResolveError> {
-        if let Some(i) = self.label_owner(label) {
-            return Ok(i);
-        }
-        self.ident(label, None).map_err(|_| {
-            let hint = match crate::diagnostic::nearest(label, self.all_labels()) {
-                Some(l) => format!("; did you mean `{l}`?"),
-                None => String::new(),
-            };
-            ResolveError::UnknownBranch {
-                label: label.to_owned(),
-                hint,
-            }
-        })
+    /// Exact ids and branch labels (Alembic's revision map keys).
+    fn exact(&self, name: &str) -> Option<usize> {
+        self.index_of(name).or_else(|| self.label_owner(name))
     }
 
     fn all_labels(&self) -> Vec<&'m str> {
@@ -209,104 +238,82 @@ impl<'m> Graph<'m> {
         v
     }
 
-    /// Keeps the targets that share a line (ancestor or descendant) with the
-    /// branch named by `label`.
-    fn filter_lineage(&self, targets: &[usize], label: &str) -> Result<Vec<usize>, ResolveError> {
-        let branch = self.branch(label)?;
+    /// The revision a branch label stands for; a revision id or prefix is
+    /// accepted in its place, as Alembic does.
+    pub(crate) fn resolve_branch(&self, label: &str) -> Result<usize, ResolveError> {
+        if let Some(i) = self.exact(label) {
+            return Ok(i);
+        }
+        match self.revision_for_ident(label, None) {
+            Ok(Some(i)) => Ok(i),
+            _ => {
+                let hint = match crate::diagnostic::nearest(label, self.all_labels()) {
+                    Some(l) => format!("; did you mean `{l}`?"),
+                    None => String::new(),
+                };
+                Err(ResolveError::UnknownBranch {
+                    label: label.to_owned(),
+                    hint,
+                })
+            }
+        }
+    }
+
+    /// `_resolve_revision_number`: the symbolic names, or a name to look up.
+    fn revision_number<'a>(&self, id: &'a str, label: Option<&str>) -> Result<Number<'a>, ResolveError> {
+        Ok(match id {
+            "heads" => Number::Revs(match label {
+                Some(l) => self.filter_for_lineage(self.heads(), l, false)?,
+                None => self.real_heads().to_vec(),
+            }),
+            "head" => Number::Revs(self.current_head(label)?.into_iter().collect()),
+            "base" => Number::Revs(Vec::new()),
+            name => Number::Name(name),
+        })
+    }
+
+    /// `filter_for_lineage`: the targets on a line with what `check`
+    /// names. Nothing is resolved when there are no targets.
+    pub(crate) fn filter_for_lineage(
+        &self,
+        targets: &[usize],
+        check: &str,
+        with_deps: bool,
+    ) -> Result<Vec<usize>, ResolveError> {
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (label, id) = split_label(check);
+        let mut shares = Vec::new();
+        if let Some(l) = label {
+            shares.push(self.single_ident(l)?);
+        }
+        match self.revision_number(id, label)? {
+            Number::Revs(v) => shares.extend(v),
+            Number::Name(n) => shares.push(self.single_ident(n)?),
+        }
         Ok(targets
             .iter()
             .copied()
-            .filter(|&t| self.shares_lineage(t, &[branch]))
+            .filter(|&t| self.shares_lineage(t, &shares, with_deps))
             .collect())
     }
 
-    /// A full id, a branch label or a unique prefix; checked against the
-    /// branch when `label` is given.
-    fn ident(&self, id: &str, label: Option<&str>) -> Result<usize, ResolveError> {
-        let branch = label.map(|l| self.branch(l)).transpose()?;
-        let found = if let Some(i) = self.index_of(id).or_else(|| self.label_owner(id)) {
-            i
-        } else {
-            let mut matches: Vec<usize> = (0..self.len())
-                .filter(|&i| self.revision(i).id.starts_with(id))
-                .collect();
-            if let Some(b) = branch {
-                matches.retain(|&m| self.shares_lineage(m, &[b]));
-            }
-            match matches.as_slice() {
-                [] => {
-                    let hint = if id.len() < 4 {
-                        "; a prefix needs at least four characters to be safe".to_owned()
-                    } else {
-                        String::new()
-                    };
-                    return Err(ResolveError::Unknown {
-                        ident: id.to_owned(),
-                        hint,
-                    });
-                }
-                [one] => *one,
-                many => {
-                    return Err(ResolveError::AmbiguousPrefix {
-                        prefix: id.to_owned(),
-                        candidates: self.ids(many.iter().copied()),
-                    });
-                }
-            }
-        };
-        if let (Some(b), Some(l)) = (branch, label)
-            && !self.shares_lineage(found, &[b])
-        {
-            return Err(ResolveError::NotOnBranch {
-                revision: self.revision(found).id.to_string(),
-                label: l.to_owned(),
-            });
-        }
-        Ok(found)
-    }
-
-    /// Resolves an absolute identifier to revisions (empty for `base`).
-    /// `heads` may give several; everything else gives at most one.
-    pub fn resolve(&self, ident: &str) -> Result<Vec<usize>, ResolveError> {
-        if ident.contains(':') {
-            return Err(ResolveError::RangeNotAllowed {
-                ident: ident.to_owned(),
-            });
-        }
-        if let Some(rel) = parse_relative(ident) {
-            // Relative to a named revision (no database state involved).
-            let Some(symbol) = rel.symbol else {
-                return Err(ResolveError::WrongDirection {
-                    ident: ident.to_owned(),
-                    wrong: if rel.steps < 0 { "down" } else { "up" },
-                    fix: "relative steps from the current revision are for upgrade and downgrade",
-                });
-            };
-            let start = self.single(symbol, rel.label)?;
-            return match self.walk(ident, start, rel.steps, rel.label)? {
-                Pos::Base => Ok(Vec::new()),
-                Pos::Rev(r) => Ok(vec![r]),
-            };
-        }
-        let (label, id) = match ident.split_once('@') {
-            Some((l, id)) => (Some(l), id),
-            None => (None, ident),
-        };
-        match id {
-            "heads" => match label {
-                Some(l) => self.filter_lineage(self.heads(), l),
-                None => Ok(self.real_heads().to_vec()),
-            },
-            "head" => Ok(self.current_head(label)?.into_iter().collect()),
-            "base" | "" => Ok(Vec::new()),
-            _ => Ok(vec![self.ident(id, label)?]),
+    /// `_revision_for_ident(name)` for a name that must exist.
+    fn single_ident(&self, name: &str) -> Result<usize, ResolveError> {
+        match self.revision_for_ident(name, None)? {
+            Some(i) => Ok(i),
+            None => Err(ResolveError::Unknown {
+                ident: name.to_owned(),
+                hint: String::new(),
+            }),
         }
     }
 
-    /// `head` or `label@head`: the one head (on that branch).
+    /// `get_current_head`: the one versioned head (on the branch).
     fn current_head(&self, label: Option<&str>) -> Result<Option<usize>, ResolveError> {
         let heads = match label {
-            Some(l) => self.filter_lineage(self.heads(), l)?,
+            Some(l) => self.filter_for_lineage(self.heads(), l, false)?,
             None => self.heads().to_vec(),
         };
         if heads.len() > 1 {
@@ -318,73 +325,170 @@ impl<'m> Graph<'m> {
         Ok(heads.first().copied())
     }
 
-    /// A symbol that must name one place: `head`, `base` or a revision.
-    fn single(&self, symbol: &str, label: Option<&str>) -> Result<Pos, ResolveError> {
-        match symbol {
-            "head" => Ok(self.current_head(label)?.map_or(Pos::Base, Pos::Rev)),
-            "base" => Ok(Pos::Base),
-            "heads" => {
-                let heads = self.heads();
-                match heads {
-                    [one] => Ok(Pos::Rev(*one)),
-                    _ => Err(ResolveError::MultipleHeads {
-                        ident: "heads".to_owned(),
-                        heads: self.ids(heads.to_vec()),
-                    }),
+    /// `_revision_for_ident`: an exact id or label, else a unique prefix of
+    /// one (of more than three characters), checked against `branch`.
+    fn revision_for_ident(&self, name: &str, branch: Option<&str>) -> Result<Option<usize>, ResolveError> {
+        let branch_rev = branch.map(|b| self.resolve_branch(b)).transpose()?;
+        let found = match self.exact(name) {
+            Some(i) => i,
+            None => {
+                let mut keys: Vec<usize> = (0..self.len())
+                    .filter(|&i| {
+                        let id = &self.revision(i).id;
+                        id.len() > 3 && id.starts_with(name)
+                    })
+                    .collect();
+                for (i, labels) in (0..self.len()).map(|i| (i, &self.revision(i).branch_labels)) {
+                    keys.extend(labels.iter().filter(|l| l.len() > 3 && l.starts_with(name)).map(|_| i));
+                }
+                if let Some(b) = branch_rev {
+                    keys.retain(|&k| self.shares_lineage(k, &[b], false));
+                }
+                match keys.as_slice() {
+                    [] => {
+                        let hint = if name.len() < 4 {
+                            "; a prefix needs at least four characters".to_owned()
+                        } else {
+                            String::new()
+                        };
+                        return Err(ResolveError::Unknown {
+                            ident: name.to_owned(),
+                            hint,
+                        });
+                    }
+                    [one] => *one,
+                    many => {
+                        return Err(ResolveError::AmbiguousPrefix {
+                            prefix: name.to_owned(),
+                            candidates: self.ids(many.iter().copied()),
+                        });
+                    }
                 }
             }
-            id => Ok(Pos::Rev(self.ident(id, label)?)),
+        };
+        if let (Some(b), Some(l)) = (branch_rev, branch)
+            && !self.shares_lineage(found, &[b], false)
+        {
+            return Err(ResolveError::NotOnBranch {
+                revision: self.revision(found).id.to_string(),
+                label: l.to_owned(),
+            });
+        }
+        Ok(Some(found))
+    }
+
+    /// `get_revisions`: every place an identifier names. `label@-N` walks
+    /// down from the heads carrying the label; overwalks give
+    /// [`Place::Nothing`].
+    pub(crate) fn get_revisions(&self, ident: &str) -> Result<Vec<Place>, ResolveError> {
+        let (label, id) = split_label(ident);
+        match self.revision_number(id, label)? {
+            Number::Revs(v) => Ok(v.into_iter().map(Place::Rev).collect()),
+            Number::Name(name) => {
+                if let Ok(n) = name.trim().parse::<i64>()
+                    && n < 0
+                {
+                    let heads = self
+                        .real_heads()
+                        .iter()
+                        .copied()
+                        .filter(|&h| label.is_none_or(|l| self.labels(h).contains(&l)));
+                    return heads.map(|h| self.walk(ident, Place::Rev(h), n, None)).collect();
+                }
+                Ok(vec![
+                    self.revision_for_ident(name, label)?.map_or(Place::Base, Place::Rev),
+                ])
+            }
         }
     }
 
-    /// Walks `steps` along versioned edges from `start` (`None`: below every
-    /// base when walking up, above every head when walking down).
-    fn walk(&self, ident: &str, start: Pos, steps: i64, label: Option<&str>) -> Result<Pos, ResolveError> {
-        self.walk_from(ident, Some(start), steps, label)
+    /// `get_revision`: at most one revision (`None` for base).
+    pub(crate) fn get_revision(&self, ident: &str) -> Result<Option<usize>, ResolveError> {
+        let (label, id) = split_label(ident);
+        match self.revision_number(id, label)? {
+            Number::Revs(v) => match v.as_slice() {
+                [] => Ok(None),
+                [one] => self.revision_for_ident(&self.revision(*one).id, label),
+                many => Err(ResolveError::MultipleHeads {
+                    ident: ident.to_owned(),
+                    heads: self.ids(many.to_vec()),
+                }),
+            },
+            Number::Name(name) => self.revision_for_ident(name, label),
+        }
     }
 
-    fn walk_from(&self, ident: &str, start: Option<Pos>, steps: i64, label: Option<&str>) -> Result<Pos, ResolveError> {
+    /// Resolves an absolute identifier to revisions (empty for `base`), as
+    /// `show` and `stamp` read it.
+    pub fn resolve(&self, ident: &str) -> Result<Vec<usize>, ResolveError> {
+        if ident.contains(':') {
+            return Err(ResolveError::RangeNotAllowed {
+                ident: ident.to_owned(),
+            });
+        }
+        let mut out = Vec::new();
+        for p in self.get_revisions(ident)? {
+            match p {
+                Place::Rev(r) => out.push(r),
+                Place::Base => {}
+                Place::Nothing => {
+                    return Err(ResolveError::WalkedTooFar {
+                        ident: ident.to_owned(),
+                        edge: "base",
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `_walk`: `steps` along versioned edges, filtering upward choices to
+    /// the branch of `label`.
+    pub(crate) fn walk(
+        &self,
+        ident: &str,
+        start: Place,
+        steps: i64,
+        label: Option<&str>,
+    ) -> Result<Place, ResolveError> {
         let mut at = start;
         for _ in 0..steps.unsigned_abs() {
-            let (next, way): (Vec<Pos>, &'static str) = if steps > 0 {
+            let (next, way): (Vec<Place>, &'static str) = if steps > 0 {
                 let mut up: Vec<usize> = match at {
-                    None | Some(Pos::Base) => self.bases().to_vec(),
-                    Some(Pos::Rev(r)) => self.children(r).to_vec(),
+                    Place::Nothing => self.bases().to_vec(),
+                    Place::Rev(r) => self.children(r).to_vec(),
+                    Place::Base => {
+                        return Err(ResolveError::WalkedTooFar {
+                            ident: ident.to_owned(),
+                            edge: "base",
+                        });
+                    }
                 };
                 if let Some(l) = label {
-                    up = self.filter_lineage(&up, l)?;
+                    up = self.filter_for_lineage(&up, l, false)?;
                 }
-                (up.into_iter().map(Pos::Rev).collect(), "children")
+                (up.into_iter().map(Place::Rev).collect(), "children")
             } else {
                 match at {
-                    Some(Pos::Base) => (Vec::new(), "parents"),
-                    None => (self.heads().iter().map(|&h| Pos::Rev(h)).collect(), "heads"),
-                    Some(Pos::Rev(r)) => {
-                        let p = self.parents(r);
-                        if p.is_empty() {
-                            (vec![Pos::Base], "parents")
-                        } else {
-                            (p.iter().map(|&x| Pos::Rev(x)).collect(), "parents")
-                        }
-                    }
+                    Place::Base => (Vec::new(), "parents"),
+                    Place::Nothing => (self.heads().iter().map(|&h| Place::Rev(h)).collect(), "heads"),
+                    Place::Rev(r) => match self.parents(r) {
+                        [] => (vec![Place::Base], "parents"),
+                        p => (p.iter().map(|&x| Place::Rev(x)).collect(), "parents"),
+                    },
                 }
             };
             match next.as_slice() {
-                [] => {
-                    return Err(ResolveError::WalkedTooFar {
-                        ident: ident.to_owned(),
-                        edge: if steps > 0 { "head" } else { "base" },
-                    });
-                }
-                [one] => at = Some(*one),
+                [] => return Ok(Place::Nothing),
+                [one] => at = *one,
                 many => {
                     let from = match at {
-                        Some(Pos::Rev(r)) => format!("revision {}", self.revision(r).id),
+                        Place::Rev(r) => format!("revision {}", self.revision(r).id),
                         _ => "the history".to_owned(),
                     };
                     let candidates = self.ids(many.iter().filter_map(|p| match p {
-                        Pos::Rev(r) => Some(*r),
-                        Pos::Base => None,
+                        Place::Rev(r) => Some(*r),
+                        _ => None,
                     }));
                     return Err(ResolveError::AmbiguousWalk {
                         ident: ident.to_owned(),
@@ -395,82 +499,150 @@ impl<'m> Graph<'m> {
                 }
             }
         }
-        Ok(at.unwrap_or(Pos::Base))
+        Ok(at)
     }
 
-    /// The revisions an `upgrade` to `ident` targets, given the database's
-    /// rows.
-    pub(crate) fn upgrade_targets(&self, current: &[usize], ident: &str) -> Result<Vec<usize>, ResolveError> {
-        let Some(rel) = parse_relative(ident) else {
-            return self.resolve(ident);
+    /// `get_revision(label@symbol)` as a place.
+    fn place_of(&self, label: Option<&str>, symbol: &str) -> Result<Place, ResolveError> {
+        let named = match label {
+            Some(l) => format!("{l}@{symbol}"),
+            None => symbol.to_owned(),
         };
-        if rel.symbol.is_some() {
-            return self.resolve(ident);
-        }
-        if rel.steps < 0 {
-            return Err(ResolveError::WrongDirection {
-                ident: ident.to_owned(),
-                wrong: "down",
-                fix: "use `migrator downgrade` to move down",
-            });
-        }
-        let mut start: Vec<usize> = current.to_vec();
-        if let Some(l) = rel.label {
-            let on_branch = self.filter_lineage(current, l)?;
-            start = if on_branch.is_empty() {
-                // The branch has no row: start from its highest applied
-                // revision, or below base.
-                let applied = self.ancestors(current, true);
-                let mine: Vec<usize> =
-                    self.filter_lineage(&(0..self.len()).filter(|&i| applied[i]).collect::<Vec<_>>(), l)?;
-                mine.iter()
-                    .copied()
-                    .filter(|&m| !mine.iter().any(|&o| self.down(o).contains(&m)))
-                    .collect()
-            } else {
-                on_branch
-            };
-        }
-        if start.len() > 1 {
-            return Err(ResolveError::AmbiguousCurrent {
-                ident: ident.to_owned(),
-                current: self.ids(start),
-            });
-        }
-        let from = start.first().map(|&s| Pos::Rev(s));
-        match self.walk_from(ident, from, rel.steps, rel.label)? {
-            Pos::Rev(r) => Ok(vec![r]),
-            Pos::Base => Ok(Vec::new()),
-        }
+        Ok(self.get_revision(&named)?.map_or(Place::Nothing, Place::Rev))
     }
 
-    /// The revision a `downgrade` to `ident` goes down to (`None`: base),
-    /// and the branch it is confined to, given the database's rows.
+    /// `_parse_upgrade_target`: the revisions an `upgrade` to `ident`
+    /// targets, given the database's rows (in table order).
+    pub(crate) fn upgrade_targets(&self, current: &[usize], ident: &str) -> Result<Vec<usize>, ResolveError> {
+        let too_far = || ResolveError::WalkedTooFar {
+            ident: ident.to_owned(),
+            edge: "head",
+        };
+        let places = match parse_relative(ident) {
+            None => self.get_revisions(ident)?,
+            Some(rel) if rel.steps > 0 => match rel.symbol {
+                None => {
+                    let mut start: Vec<Place> = current.iter().map(|&c| Place::Rev(c)).collect();
+                    if let Some(l) = rel.label {
+                        let on = self.filter_for_lineage(current, l, false)?;
+                        start = if on.is_empty() {
+                            let applied = self.ancestors(current, true);
+                            let active: Vec<usize> = (0..self.len()).filter(|&i| applied[i]).collect();
+                            let active = self.filter_for_lineage(&active, l, false)?;
+                            let tips: Vec<Place> = active
+                                .iter()
+                                .copied()
+                                .filter(|&a| !active.iter().any(|&o| self.down(o).contains(&a)))
+                                .map(Place::Rev)
+                                .collect();
+                            if tips.is_empty() { vec![Place::Nothing] } else { tips }
+                        } else {
+                            on.into_iter().map(Place::Rev).collect()
+                        };
+                    }
+                    if start.is_empty() {
+                        start.push(Place::Nothing);
+                    }
+                    if start.len() > 1 {
+                        let revs = start
+                            .iter()
+                            .filter_map(|p| if let Place::Rev(r) = p { Some(*r) } else { None });
+                        return Err(ResolveError::AmbiguousCurrent {
+                            ident: ident.to_owned(),
+                            current: self.ids(revs),
+                        });
+                    }
+                    match self.walk(ident, start[0], rel.steps, rel.label)? {
+                        Place::Nothing => return Err(too_far()),
+                        p => vec![p],
+                    }
+                }
+                Some(symbol) => {
+                    let start = self.get_revision(symbol)?.map_or(Place::Nothing, Place::Rev);
+                    vec![self.walk(ident, start, rel.steps, rel.label)?]
+                }
+            },
+            Some(rel) => match rel.symbol {
+                None => {
+                    return Err(ResolveError::WrongDirection {
+                        ident: ident.to_owned(),
+                        wrong: "down",
+                        fix: "use `migrator downgrade` to move down",
+                    });
+                }
+                Some(symbol) => {
+                    let start = self.place_of(rel.label, symbol)?;
+                    vec![self.walk(ident, start, rel.steps, None)?]
+                }
+            },
+        };
+        let mut targets = Vec::with_capacity(places.len());
+        for p in places {
+            match p {
+                Place::Rev(r) => targets.push(r),
+                Place::Nothing => return Err(too_far()),
+                Place::Base => {
+                    return Err(ResolveError::WalkedTooFar {
+                        ident: ident.to_owned(),
+                        edge: "base",
+                    });
+                }
+            }
+        }
+        Ok(targets)
+    }
+
+    /// `_parse_downgrade_target`: the revision a `downgrade` goes down to
+    /// (`None`: base) and the branch it is confined to.
     pub(crate) fn downgrade_target(
         &self,
         current: &[usize],
         ident: &str,
     ) -> Result<(Option<usize>, Option<usize>), ResolveError> {
-        if let Some(rel) = parse_relative(ident) {
-            if rel.steps >= 0 && rel.symbol.is_none() {
+        let too_far = || ResolveError::WalkedTooFar {
+            ident: ident.to_owned(),
+            edge: "base",
+        };
+        let Some(rel) = parse_relative(ident) else {
+            let (label, symbol) = match ident.rsplit_once('@') {
+                Some((l, s)) if !l.is_empty() => (Some(l), s),
+                Some((_, s)) => (None, s),
+                None => (None, ident),
+            };
+            let branch = label.map(|l| self.resolve_branch(l)).transpose()?;
+            return Ok((self.get_revision(symbol)?, branch));
+        };
+        if rel.steps >= 0 {
+            let Some(symbol) = rel.symbol else {
                 return Err(ResolveError::WrongDirection {
                     ident: ident.to_owned(),
                     wrong: "up",
                     fix: "use `migrator upgrade` to move up",
                 });
-            }
-            let (start, branch) = match (rel.symbol, rel.label) {
-                (Some(symbol), label) => (self.single(symbol, label)?, label.map(|l| self.branch(l)).transpose()?),
-                (None, Some(label)) => {
-                    let on = self.filter_lineage(current, label)?;
-                    let first = match on.as_slice() {
+            };
+            let start = self.get_revision(symbol)?.map_or(Place::Nothing, Place::Rev);
+            let branch = rel.label.map(|l| self.resolve_branch(l)).transpose()?;
+            return match self.walk(ident, start, rel.steps, rel.label)? {
+                Place::Nothing => Err(too_far()),
+                Place::Base => Ok((None, branch)),
+                Place::Rev(r) => Ok((Some(r), branch)),
+            };
+        }
+        let (start, branch) = match rel.symbol {
+            Some(symbol) => (
+                self.place_of(rel.label, symbol)?,
+                rel.label.map(|l| self.resolve_branch(l)).transpose()?,
+            ),
+            None => match rel.label {
+                Some(label) => {
+                    let mut on = self.filter_for_lineage(current, label, false)?;
+                    if on.is_empty() {
+                        let all = self.all_current(current);
+                        on = self.filter_for_lineage(&all, label, false)?;
+                    }
+                    let one = match on.as_slice() {
                         [one] => *one,
-                        [] => {
-                            return Err(ResolveError::NotBelowCurrent {
-                                target: ident.to_owned(),
-                                current: self.current_text(current),
-                            });
-                        }
+                        [] => return Err(too_far()),
                         many => {
                             return Err(ResolveError::AmbiguousCurrent {
                                 ident: ident.to_owned(),
@@ -478,56 +650,70 @@ impl<'m> Graph<'m> {
                             });
                         }
                     };
-                    (Pos::Rev(first), Some(self.branch(label)?))
+                    let start = self.place_of(Some(label), &self.revision(one).id)?;
+                    (start, Some(self.resolve_branch(label)?))
                 }
-                (None, None) => match current {
-                    [] => {
-                        return Err(ResolveError::WalkedTooFar {
-                            ident: ident.to_owned(),
-                            edge: "base",
-                        });
-                    }
-                    [one] => (Pos::Rev(*one), Some(*one)),
+                None => match current {
+                    [] => return Err(too_far()),
+                    [one] => (Place::Rev(*one), Some(*one)),
                     many => {
-                        return Err(ResolveError::AmbiguousCurrent {
-                            ident: ident.to_owned(),
-                            current: self.ids(many.to_vec()),
-                        });
+                        let mut distinct = many.to_vec();
+                        distinct.sort_unstable();
+                        distinct.dedup();
+                        if distinct.len() > 1 {
+                            return Err(ResolveError::AmbiguousCurrent {
+                                ident: ident.to_owned(),
+                                current: self.ids(distinct),
+                            });
+                        }
+                        (Place::Rev(many[0]), Some(many[0]))
                     }
                 },
-            };
-            return match self.walk(ident, start, rel.steps, None)? {
-                Pos::Base => Ok((None, branch)),
-                Pos::Rev(r) => Ok((Some(r), branch)),
-            };
+            },
+        };
+        match self.walk(ident, start, rel.steps, None)? {
+            Place::Nothing => Err(too_far()),
+            Place::Base => Ok((None, branch)),
+            Place::Rev(r) => Ok((Some(r), branch)),
         }
-        let (label, id) = match ident.split_once('@') {
-            Some((l, id)) => (Some(l), id),
-            None => (None, ident),
-        };
-        let branch = label.map(|l| self.branch(l)).transpose()?;
-        let target = match id {
-            "base" | "" => None,
-            "heads" => {
-                return Err(ResolveError::WrongDirection {
-                    ident: ident.to_owned(),
-                    wrong: "up",
-                    fix: "a downgrade goes to one revision, `base`, or a relative step such as `-1`",
-                });
-            }
-            _ => self.single(id, label).map(|p| match p {
-                Pos::Rev(r) => Some(r),
-                Pos::Base => None,
-            })?,
-        };
-        Ok((target, branch))
     }
 
-    pub(crate) fn current_text(&self, current: &[usize]) -> String {
-        if current.is_empty() {
-            "base".to_owned()
-        } else {
-            self.ids(current.to_vec())
-        }
+    /// `_get_all_current`: the current rows and everything below them,
+    /// reduced to the tips of each branch.
+    fn all_current(&self, current: &[usize]) -> Vec<usize> {
+        let all = self.ancestors(current, true);
+        let set: Vec<usize> = (0..self.len()).filter(|&i| all[i]).collect();
+        set.iter()
+            .copied()
+            .filter(|&r| {
+                let up = self.descendants(&[r], false);
+                !set.iter().any(|&o| o != r && up[o])
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_relative;
+
+    fn rel(s: &str) -> Option<(Option<&str>, Option<&str>, i64)> {
+        parse_relative(s).map(|r| (r.label, r.symbol, r.steps))
+    }
+
+    #[test]
+    fn relative_identifiers_read_like_alembics_regex() {
+        assert_eq!(rel("+1"), Some((None, None, 1)));
+        assert_eq!(rel("-2"), Some((None, None, -2)));
+        assert_eq!(rel("head-1"), Some((None, Some("head"), -1)));
+        assert_eq!(rel("ab12+3"), Some((None, Some("ab12"), 3)));
+        assert_eq!(rel("feature@+1"), Some((Some("feature"), None, 1)));
+        assert_eq!(rel("feature@ab12-1"), Some((Some("feature"), Some("ab12"), -1)));
+        assert_eq!(rel("a@b@+1"), Some((Some("a@b"), None, 1)));
+        // Anchored at the start only: trailing text is ignored, as in Alembic.
+        assert_eq!(rel("ab+1x"), Some((None, Some("ab"), 1)));
+        assert_eq!(rel("head"), None);
+        assert_eq!(rel("feature@head"), None);
+        assert_eq!(rel("@+1"), None);
     }
 }

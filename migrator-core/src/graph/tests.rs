@@ -87,7 +87,8 @@ fn check(spec: &str, commands: &str, expect: Expect) {
                     })
                     .collect();
                 rows = plan.after.iter().collect();
-                let names: Vec<&str> = rows.iter().map(|&r| &*graph.revision(r).id).collect();
+                let mut names: Vec<&str> = rows.iter().map(|&r| &*graph.revision(r).id).collect();
+                names.sort_unstable();
                 out += &format!("{cmd}: [{}] rows [{}]\n", steps.join(" "), names.join(" "));
             }
             Err(e) => out += &format!("{cmd}: error: {e}\n"),
