@@ -34,6 +34,9 @@ pub(crate) struct Global {
     /// The version table [default: migrator_version]; alembic_version adopts an Alembic database
     #[arg(long, global = true, value_name = "NAME")]
     pub version_table: Option<String>,
+    /// Print read commands' output as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
     /// Print only errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -56,15 +59,41 @@ pub(crate) enum Command {
         #[arg(allow_hyphen_values = true)]
         target: String,
     },
-    /// Show the database's current revision(s)
-    Current,
-    /// List revisions, newest first
-    History,
-    /// Show the head revisions
-    Heads,
-    /// Show one revision
+    /// Move the version rows to REVISIONS without running any SQL
+    Stamp {
+        /// Target revisions (several for several branches); `base` clears the rows
+        #[arg(required = true, allow_hyphen_values = true)]
+        revisions: Vec<String>,
+        /// Delete every version row first (for a table in a state the graph cannot explain)
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Show the database's current revision(s) (-v: in full)
+    Current {
+        /// Fail (exit 1) unless the database is at every head
+        #[arg(long)]
+        check_heads: bool,
+    },
+    /// List revisions, newest first (-v: in full)
+    History {
+        /// START:END, either side empty or `current`
+        #[arg(short = 'r', long = "rev-range", value_name = "RANGE", allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Mark the revisions the database is at with (current)
+        #[arg(short = 'i', long)]
+        indicate_current: bool,
+    },
+    /// Show the head revisions (-v: in full)
+    Heads {
+        /// Leave out heads that another revision depends on
+        #[arg(long)]
+        resolve_dependencies: bool,
+    },
+    /// Show the branch points and where they lead (-v: in full)
+    Branches,
+    /// Show one revision, or `current`
     Show {
-        /// A revision id, prefix, head, or label@head
+        /// A revision id, prefix, head, label@head, or current
         #[arg(allow_hyphen_values = true)]
         rev: String,
     },

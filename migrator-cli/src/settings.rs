@@ -31,6 +31,8 @@ pub(crate) struct Settings {
     pub mode: TransactionMode,
     pub version_table: String,
     pub verbosity: Verbosity,
+    /// Read commands print JSON.
+    pub json: bool,
 }
 
 impl Settings {
@@ -66,6 +68,7 @@ impl Settings {
             mode,
             version_table,
             verbosity,
+            json: g.json,
         })
     }
 }

@@ -94,12 +94,12 @@ fn upgrade_uses_and_announces_the_default_database() {
 fn read_commands_show_the_graph() {
     let tmp = tempfile::tempdir().unwrap();
     expect![[r#"
-        92a3b4c5d6e7 -> a3b4c5d6e7f8 (head), default plan for new organisations
-        8192a3b4c5d6 -> 92a3b4c5d6e7, create invitations
-        708192a3b4c5, 6f708192a3b4 -> 8192a3b4c5d6 (mergepoint), merge the billing branch into the main line
+        92a3b4c5d6e7 -> a3b4c5d6e7f8 (billing) (head), default plan for new organisations
+        8192a3b4c5d6 -> 92a3b4c5d6e7 (billing), create invitations
+        708192a3b4c5, 6f708192a3b4 -> 8192a3b4c5d6 (billing) (mergepoint), merge the billing branch into the main line
         4d5e6f708192 -> 708192a3b4c5, create the audit log
         3c4d5e6f7081 -> 4d5e6f708192, add users.last_login_at
-        5e6f708192a3 -> 6f708192a3b4, create subscriptions
+        5e6f708192a3 -> 6f708192a3b4 (billing), create subscriptions
         3c4d5e6f7081 -> 5e6f708192a3 (billing), create billing plans
         2b3c4d5e6f70 -> 3c4d5e6f7081 (branchpoint), create memberships
         1a2b3c4d5e6f -> 2b3c4d5e6f70, create organisations
@@ -107,7 +107,7 @@ fn read_commands_show_the_graph() {
     "#]]
     .assert_eq(&text(&migrator(tmp.path(), &["history"]).stdout));
     expect![[r#"
-        a3b4c5d6e7f8 (head)
+        a3b4c5d6e7f8 (billing) (head)
     "#]]
     .assert_eq(&text(&migrator(tmp.path(), &["heads"]).stdout));
     expect![[r#"
@@ -274,4 +274,202 @@ fn odd_targets_never_panic() {
             );
         }
     }
+}
+
+/// Runs against the demo history in a fresh folder, after `setup`
+/// commands, and returns (exit code, stderr) of the last command.
+fn demo_error(setup: &[Vec<&str>], args: &[&str]) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    for s in setup {
+        let out = migrator(tmp.path(), s);
+        assert_eq!(out.status.code(), Some(0), "{s:?}: {}", text(&out.stderr));
+    }
+    let out = migrator(tmp.path(), args);
+    (out.status.code(), text(&out.stderr))
+}
+
+#[test]
+fn every_resolution_error_names_what_is_wrong() {
+    let up = |t: &'static str| vec!["-q", "upgrade", t];
+    // (setup, command, message that must appear)
+    // (commands run first, the command, what its message must say)
+    type Case<'a> = (Vec<Vec<&'a str>>, Vec<&'a str>, &'a str);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            vec![],
+            vec!["upgrade", "0ddba11"],
+            "no revision or branch label matches `0ddba11`",
+        ),
+        (
+            vec![],
+            vec!["show", "nope"],
+            "no revision or branch label matches `nope`",
+        ),
+        (
+            vec![],
+            vec!["upgrade", "billng@head"],
+            "no branch label `billng`; did you mean `billing`?",
+        ),
+        (
+            vec![],
+            vec!["upgrade", "billing@4d5e6f708192"],
+            "revision 4d5e6f708192 is not on branch `billing`",
+        ),
+        (
+            vec![up("4d5e")],
+            vec!["downgrade", "-99"],
+            "`-99` walks past the base of the history",
+        ),
+        (
+            vec![up("8192a3b4c5d6")],
+            vec!["downgrade", "-2"],
+            "revision 8192a3b4c5d6 has several parents (708192a3b4c5, 6f708192a3b4)",
+        ),
+        (
+            vec![],
+            vec!["upgrade", "3c4d5e6f7081+1"],
+            "revision 3c4d5e6f7081 has several children (4d5e6f708192, 5e6f708192a3)",
+        ),
+        (
+            vec![up("2b3c")],
+            vec!["downgrade", "4d5e6f708192"],
+            "`4d5e6f708192` is not below the database's current revision (2b3c4d5e6f70)",
+        ),
+        (
+            vec![],
+            vec!["history", "-r", "5e6f:4d5e"],
+            "5e6f708192a3 is not an ancestor of 4d5e6f708192",
+        ),
+        (
+            vec![],
+            vec!["history", "-r", "5e6f"],
+            "history range `5e6f` is not of the form `[start]:[end]`",
+        ),
+        (
+            vec![up("4d5e"), up("5e6f")],
+            vec!["downgrade", "-1"],
+            "the database is at several revisions (4d5e6f708192, 5e6f708192a3)",
+        ),
+        (
+            vec![],
+            vec!["downgrade", "+1"],
+            "`+1` points up from the current revision",
+        ),
+    ];
+    for (setup, args, message) in cases {
+        let (code, err) = demo_error(&setup, &args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: expected {message:?} in {err}");
+    }
+}
+
+#[test]
+fn ambiguous_prefixes_and_several_heads_list_the_candidates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    write(&dir, "1.sql", &rev("abcd01", "", "SELECT 1;"));
+    let labelled = |id, label| {
+        rev(id, "abcd01", "SELECT 1;").replace(
+            "\n\n-- migrate:up",
+            &format!("\n-- Branch Labels: {label}\n\n-- migrate:up"),
+        )
+    };
+    write(&dir, "2.sql", &labelled("abcd02", "left"));
+    write(&dir, "3.sql", &labelled("ffff03", "right"));
+    let run = |args: &[&str]| {
+        let mut all = vec!["--dir", "m", "-d", "sqlite://x.db"];
+        all.extend_from_slice(args);
+        migrator(tmp.path(), &all)
+    };
+    let out = run(&["upgrade", "abcd"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`abcd` is ambiguous: it starts abcd01, abcd02"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["upgrade", "head"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`head` is ambiguous: there are several heads (abcd02, ffff03)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Both branches at once, then the heads and branches listings.
+    assert_eq!(run(&["-q", "upgrade", "heads"]).status.code(), Some(0));
+    assert_eq!(text(&run(&["current"]).stdout), "abcd02 (head)\nffff03 (head)\n");
+    assert_eq!(run(&["current", "--check-heads"]).status.code(), Some(0));
+    assert_eq!(
+        text(&run(&["heads"]).stdout),
+        "abcd02 (left) (head)\nffff03 (right) (head)\n"
+    );
+    expect![[r#"
+        abcd01 (branchpoint)
+               -> abcd02 (left) (head)
+               -> ffff03 (right) (head)
+
+    "#]]
+    .assert_eq(&text(&run(&["branches"]).stdout));
+    // Upgrading to an ancestor of the current state does nothing, and says so.
+    let out = run(&["upgrade", "abcd01"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("nothing to do: the database already includes `abcd01`"));
+}
+
+#[test]
+fn stamp_moves_rows_without_running_sql() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = migrator(tmp.path(), &["stamp", "708192"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&migrator(tmp.path(), &["current"]).stdout), "708192a3b4c5\n");
+    // No table was created: stamping runs no SQL.
+    let out = migrator(tmp.path(), &["-q", "upgrade", "head"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the demo's next revision needs tables that were never created"
+    );
+    let out = migrator(tmp.path(), &["stamp", "--purge", "base"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&migrator(tmp.path(), &["current"]).stdout), "");
+    let out = migrator(tmp.path(), &["stamp", "4d5e", "5e6f"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&migrator(tmp.path(), &["current"]).stdout),
+        "4d5e6f708192\n5e6f708192a3\n"
+    );
+}
+
+#[test]
+fn read_commands_speak_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    migrator(tmp.path(), &["-q", "upgrade", "5e6f"]);
+    let parse = |args: &[&str]| -> serde_json::Value {
+        let out = migrator(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let current = parse(&["--json", "current"]);
+    assert_eq!(current["rows"], serde_json::json!(["5e6f708192a3"]));
+    assert_eq!(current["revisions"][0]["branch_labels"], serde_json::json!(["billing"]));
+    let history = parse(&["--json", "history", "--indicate-current"]);
+    assert_eq!(history.as_array().unwrap().len(), 10);
+    let marked: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["is_current"] == true)
+        .map(|r| r["revision"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, ["5e6f708192a3"]);
+    assert_eq!(parse(&["--json", "heads"])[0]["revision"], "a3b4c5d6e7f8");
+    assert_eq!(
+        parse(&["--json", "branches"])[0]["branches_into"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(parse(&["--json", "show", "current"])[0]["revision"], "5e6f708192a3");
+    assert_eq!(parse(&["--json", "show", "8192"])[0]["is_merge_point"], true);
 }

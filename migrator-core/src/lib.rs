@@ -27,7 +27,7 @@ pub use executor::{Applied, Connected, Error, Migrator, Report, TransactionMode}
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use dialect::Dialect;
 pub use format::{checksum, normalize, parse_revision};
-pub use graph::{Graph, Plan, PlanError, ResolveError, RowChange, Step, VersionRows};
+pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use time::now_utc;

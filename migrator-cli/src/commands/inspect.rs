@@ -1,69 +1,263 @@
-//! Read commands: `current`, `history`, `heads`, `show`.
+//! Read commands: `current`, `history`, `heads`, `branches`, `show`.
 
 use std::process::ExitCode;
 
-use anyhow::Result;
-use migrator_core::{Graph, Migrations};
+use anyhow::{Result, bail};
+use migrator_core::{Graph, Migrations, RangeEnd};
+use serde_json::{Value, json};
 
 use super::connect;
-use crate::render;
+use crate::UsageError;
+use crate::render::{self, Line};
 use crate::settings::{Settings, Verbosity};
 
-pub(crate) async fn current(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
+/// The database's version rows, as graph indices (unknown ones dropped,
+/// reported by the caller).
+async fn rows(settings: &Settings, migrations: &Migrations) -> Result<(Vec<String>, Vec<usize>)> {
     let mut db = connect(settings, migrations).await?;
     let rows = db.current().await;
-    let graph = db.graph();
-    let lines: Vec<String> = match &rows {
-        Ok(rows) => rows
-            .iter()
-            .map(|r| match graph.index_of(r) {
-                Some(i) => render::short(graph, i),
-                None => format!("{r} (not in this binary: the database is ahead of it)"),
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
     db.close().await;
     let rows = rows?;
-    if rows.is_empty() && settings.verbosity > Verbosity::Quiet {
-        eprintln!("no revision applied (base)");
+    let graph = Graph::new(migrations)?;
+    let known = rows.iter().filter_map(|r| graph.index_of(r)).collect();
+    Ok((rows, known))
+}
+
+pub(crate) async fn current(settings: &Settings, migrations: &Migrations, check_heads: bool) -> Result<ExitCode> {
+    let (rows, known) = rows(settings, migrations).await?;
+    let graph = Graph::new(migrations)?;
+    let unknown: Vec<&String> = rows.iter().filter(|r| graph.index_of(r).is_none()).collect();
+    let shown = graph.all_current(&known);
+    if settings.json {
+        let revisions: Vec<Value> = shown
+            .iter()
+            .map(|&i| render::json(&graph, i, known.contains(&i)))
+            .collect();
+        render::print_json(&json!({
+            "database": settings.url.to_string(),
+            "rows": rows,
+            "unknown": unknown,
+            "revisions": revisions,
+        }));
+    } else {
+        if settings.verbosity == Verbosity::Verbose {
+            println!("Current revision(s) for {}:", settings.url);
+        }
+        for &i in &shown {
+            if settings.verbosity == Verbosity::Verbose {
+                println!("{}", render::detail(&graph, i, false));
+            } else {
+                println!(
+                    "{}",
+                    render::line(
+                        &graph,
+                        i,
+                        Line {
+                            tree: true,
+                            ..Line::default()
+                        }
+                    )
+                );
+            }
+        }
+        for u in &unknown {
+            println!("{u} (not in this binary: the database is ahead of it)");
+        }
+        if rows.is_empty() && settings.verbosity > Verbosity::Quiet {
+            eprintln!("no revision applied (base)");
+        }
     }
-    for l in lines {
-        println!("{l}");
+    if check_heads {
+        let mut at: Vec<usize> = known.clone();
+        at.sort_unstable();
+        at.dedup();
+        let heads = graph.heads().to_vec();
+        if at != heads || !unknown.is_empty() {
+            bail!(
+                "the database is not at the head revisions: it is at {}, the heads are {}; run `migrator upgrade heads`",
+                if rows.is_empty() {
+                    "base".to_owned()
+                } else {
+                    rows.join(", ")
+                },
+                heads
+                    .iter()
+                    .map(|&h| graph.revision(h).id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn history(graph: &Graph<'_>) -> Result<ExitCode> {
+pub(crate) async fn history(
+    settings: &Settings,
+    migrations: &Migrations,
+    range: Option<&str>,
+    indicate_current: bool,
+) -> Result<ExitCode> {
+    let graph = Graph::new(migrations)?;
+    let (lower, upper) = match range {
+        None => ("", ""),
+        Some(r) => match r.trim().split_once(':') {
+            Some((l, u)) if !u.contains(':') => (l, u),
+            _ => return Err(migrator_core::ResolveError::BadRange { range: r.to_owned() }.into()),
+        },
+    };
+    let needs_db = indicate_current || lower == "current" || upper == "current";
+    let current = if needs_db {
+        rows(settings, migrations).await?.1
+    } else {
+        Vec::new()
+    };
+    let end = |s: &'static str, given| match given {
+        "" => RangeEnd::Ident(s),
+        "current" => RangeEnd::Current(&current),
+        other => RangeEnd::Ident(other),
+    };
+    let order = graph.history_range(end("base", lower), end("heads", upper))?;
+    let is_current = |i: usize| indicate_current && current.contains(&i);
+    if settings.json {
+        render::print_json(&Value::Array(
+            order.iter().map(|&i| render::json(&graph, i, is_current(i))).collect(),
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = String::new();
-    for i in graph.history() {
-        out.push_str(&render::history_line(graph, i));
+    for i in order {
+        if settings.verbosity == Verbosity::Verbose {
+            out += &render::detail(&graph, i, is_current(i));
+        } else {
+            let how = Line {
+                branches: true,
+                doc: true,
+                parents: true,
+                tree: true,
+                current: is_current(i),
+            };
+            out += &render::line(&graph, i, how);
+        }
         out.push('\n');
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn heads(graph: &Graph<'_>, verbosity: Verbosity) -> Result<ExitCode> {
-    for &h in graph.heads() {
-        if verbosity == Verbosity::Verbose {
-            println!("{}", render::detail(graph, h));
+pub(crate) fn heads(settings: &Settings, graph: &Graph<'_>, resolve_dependencies: bool) -> Result<ExitCode> {
+    let heads: Vec<usize> = if resolve_dependencies {
+        graph.resolve("heads")?
+    } else {
+        graph.heads().to_vec()
+    };
+    if settings.json {
+        render::print_json(&Value::Array(
+            heads.iter().map(|&i| render::json(graph, i, false)).collect(),
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for h in heads {
+        if settings.verbosity == Verbosity::Verbose {
+            println!("{}", render::detail(graph, h, false));
         } else {
-            println!("{}", render::short(graph, h));
+            println!(
+                "{}",
+                render::line(
+                    graph,
+                    h,
+                    Line {
+                        branches: true,
+                        ..Line::default()
+                    }
+                )
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn show(graph: &Graph<'_>, ident: &str) -> Result<ExitCode> {
-    let revs = graph.resolve(ident)?;
-    if revs.is_empty() {
-        return Err(super::usage(format!(
+pub(crate) fn branches(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCode> {
+    let points: Vec<usize> = graph
+        .history()
+        .into_iter()
+        .filter(|&i| graph.is_branch_point(i))
+        .collect();
+    if settings.json {
+        let list: Vec<Value> = points
+            .iter()
+            .map(|&i| {
+                let into: Vec<Value> = graph
+                    .children(i)
+                    .iter()
+                    .map(|&c| render::json(graph, c, false))
+                    .collect();
+                json!({ "revision": render::json(graph, i, false), "branches_into": into })
+            })
+            .collect();
+        render::print_json(&Value::Array(list));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verbose = settings.verbosity == Verbosity::Verbose;
+    for i in points {
+        let head = if verbose {
+            render::detail(graph, i, false)
+        } else {
+            render::line(
+                graph,
+                i,
+                Line {
+                    branches: true,
+                    tree: true,
+                    ..Line::default()
+                },
+            )
+        };
+        println!("{head}");
+        let pad = " ".repeat(graph.revision(i).id.len());
+        for &c in graph.children(i) {
+            println!(
+                "{pad} -> {}",
+                render::line(
+                    graph,
+                    c,
+                    Line {
+                        branches: true,
+                        doc: verbose,
+                        tree: true,
+                        ..Line::default()
+                    }
+                )
+            );
+        }
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn show(settings: &Settings, migrations: &Migrations, ident: &str) -> Result<ExitCode> {
+    let graph = Graph::new(migrations)?;
+    let (revs, current) = if ident == "current" {
+        let (_, known) = rows(settings, migrations).await?;
+        (known.clone(), known)
+    } else {
+        (graph.resolve(ident)?, Vec::new())
+    };
+    if revs.is_empty() && ident != "current" {
+        return Err(UsageError(format!(
             "`{ident}` is the base, which is not a revision; name a revision to show"
-        )));
+        ))
+        .into());
+    }
+    if settings.json {
+        render::print_json(&Value::Array(
+            revs.iter()
+                .map(|&i| render::json(&graph, i, current.contains(&i)))
+                .collect(),
+        ));
+        return Ok(ExitCode::SUCCESS);
     }
     for r in revs {
-        println!("{}", render::detail(graph, r));
+        println!("{}", render::detail(&graph, r, current.contains(&r)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -67,3 +67,25 @@ async fn run(settings: &Settings, migrations: &Migrations, direction: Direction,
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub(crate) async fn stamp(
+    settings: &Settings,
+    migrations: &Migrations,
+    targets: &[String],
+    purge: bool,
+) -> Result<ExitCode> {
+    let mut db = connect(settings, migrations).await?;
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let result = db.stamp(&targets, purge).await;
+    db.close().await;
+    let report = result?;
+    if settings.verbosity > Verbosity::Quiet {
+        let at = if report.current.is_empty() {
+            "base".to_owned()
+        } else {
+            report.current.join(", ")
+        };
+        println!("stamped: the database is at {at} (no SQL was run)");
+    }
+    Ok(ExitCode::SUCCESS)
+}

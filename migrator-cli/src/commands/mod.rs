@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use migrator_core::{Graph, Migrations, Migrator, load_dir};
 
-use crate::UsageError;
 use crate::flags::{Command, Flags};
 use crate::settings::{Settings, Verbosity};
 
@@ -29,10 +28,15 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
             migrate::upgrade(&settings, migrations, target.as_deref().unwrap_or("heads")).await
         }
         Command::Downgrade { target } => migrate::downgrade(&settings, migrations, target).await,
-        Command::Current => inspect::current(&settings, migrations).await,
-        Command::History => inspect::history(&graph),
-        Command::Heads => inspect::heads(&graph, settings.verbosity),
-        Command::Show { rev } => inspect::show(&graph, rev),
+        Command::Stamp { revisions, purge } => migrate::stamp(&settings, migrations, revisions, *purge).await,
+        Command::Current { check_heads } => inspect::current(&settings, migrations, *check_heads).await,
+        Command::History {
+            range,
+            indicate_current,
+        } => inspect::history(&settings, migrations, range.as_deref(), *indicate_current).await,
+        Command::Heads { resolve_dependencies } => inspect::heads(&settings, &graph, *resolve_dependencies),
+        Command::Branches => inspect::branches(&settings, &graph),
+        Command::Show { rev } => inspect::show(&settings, migrations, rev).await,
     }
 }
 
@@ -50,8 +54,4 @@ async fn connect<'m>(settings: &Settings, migrations: &'m Migrations) -> Result<
         .connect(&settings.raw_url)
         .await?;
     Ok(connected)
-}
-
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    UsageError(message.into()).into()
 }

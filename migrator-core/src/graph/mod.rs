@@ -10,6 +10,7 @@ mod topo;
 
 pub use build::Graph;
 pub use heads::{RowChange, VersionRows};
+pub use history::RangeEnd;
 pub use plan::{Plan, PlanError, Step};
 pub use resolve::ResolveError;
 

@@ -118,6 +118,27 @@ pub enum ResolveError {
         /// The others, comma separated.
         others: String,
     },
+    /// A history range whose ends are not on one line.
+    #[error(
+        "history range `{range}`: {lower} is not an ancestor of {upper}; put the older revision first \
+         (`<older>:<newer>`) or pick two revisions on one line"
+    )]
+    RangeNotAncestor {
+        /// The range as given.
+        range: String,
+        /// The lower end, resolved.
+        lower: String,
+        /// The upper end, resolved.
+        upper: String,
+    },
+    /// A history range that is not `start:end`.
+    #[error(
+        "history range `{range}` is not of the form `[start]:[end]`; write e.g. `base:head`, `abc1:` or `:current`"
+    )]
+    BadRange {
+        /// The range as given.
+        range: String,
+    },
     /// A range (`a:b`) where only a single target is allowed.
     #[error("`{ident}` is a range; ranges are for `history` and for `--sql` scripts")]
     RangeNotAllowed {
@@ -261,6 +282,11 @@ impl<'m> Graph<'m> {
 
     /// `_resolve_revision_number`: the symbolic names, or a name to look up.
     fn revision_number<'a>(&self, id: &'a str, label: Option<&str>) -> Result<Number<'a>, ResolveError> {
+        if let Some(l) = label
+            && matches!(id, "heads" | "head")
+        {
+            self.resolve_branch(l)?;
+        }
         Ok(match id {
             "heads" => Number::Revs(match label {
                 Some(l) => self.filter_for_lineage(self.heads(), l, false)?,
@@ -676,20 +702,6 @@ impl<'m> Graph<'m> {
             Place::Base => Ok((None, branch)),
             Place::Rev(r) => Ok((Some(r), branch)),
         }
-    }
-
-    /// `_get_all_current`: the current rows and everything below them,
-    /// reduced to the tips of each branch.
-    fn all_current(&self, current: &[usize]) -> Vec<usize> {
-        let all = self.ancestors(current, true);
-        let set: Vec<usize> = (0..self.len()).filter(|&i| all[i]).collect();
-        set.iter()
-            .copied()
-            .filter(|&r| {
-                let up = self.descendants(&[r], false);
-                !set.iter().any(|&o| o != r && up[o])
-            })
-            .collect()
     }
 }
 
