@@ -176,6 +176,7 @@ impl<'m> Graph<'m> {
             bases: Vec::new(),
         };
         graph.normalize_dependencies();
+        graph.check_redundant_links()?;
         graph.inherit_labels();
         graph.heads = (0..n).filter(|&i| graph.children[i].is_empty()).collect();
         graph.real_heads = (0..n).filter(|&i| graph.all_children[i].is_empty()).collect();
@@ -184,6 +185,50 @@ impl<'m> Graph<'m> {
             graph.check_heads()?;
         }
         Ok(graph)
+    }
+
+    /// Rejects a revision that names, in `Revises` or `Depends On`, a
+    /// revision that is already below another one it names. Alembic accepts
+    /// such a link and then fails with a `KeyError` while moving the version
+    /// rows; here it is an error in the file, before anything runs.
+    fn check_redundant_links(&self) -> Result<(), Diagnostics> {
+        let revs = &self.migrations.revisions;
+        let mut errors = Vec::new();
+        for r in 0..self.len() {
+            let down = &self.down[r];
+            if down.len() < 2 {
+                continue;
+            }
+            for &d in down {
+                let others: Vec<usize> = down.iter().copied().filter(|&o| o != d).collect();
+                let below = self.ancestors(&others, true);
+                if below[d] {
+                    let via = others
+                        .iter()
+                        .copied()
+                        .find(|&o| self.ancestors(&[o], true)[d])
+                        .unwrap_or(others[0]);
+                    let (key, line) = if self.parents[r].contains(&d) {
+                        ("Revises", revs[r].lines.revises)
+                    } else {
+                        ("Depends On", revs[r].lines.depends_on)
+                    };
+                    errors.push(Diagnostic::new(
+                        revs[r].path.to_string(),
+                        line.max(1),
+                        format!(
+                            "revision {} names {} in {key}, but {} already comes after it; remove {} from {key}",
+                            revs[r].id, revs[d].id, revs[via].id, revs[d].id
+                        ),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Diagnostics(errors))
+        }
     }
 
     /// Drops from each revision's dependencies those that one of its

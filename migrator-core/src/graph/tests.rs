@@ -242,3 +242,182 @@ fn accidental_heads_are_refused_but_labelled_branches_pass() {
     m.allow_multiple_heads = false;
     assert!(Graph::new(&m).is_ok());
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::migrations;
+    use crate::{Dialect, Graph};
+
+    /// A graph in the test language from shape choices: each revision
+    /// extends, branches from, or merges earlier ones, or starts a new
+    /// root, and may depend on an earlier revision.
+    fn spec(shape: &[(u8, u8, u8, bool)]) -> String {
+        let mut lines = Vec::new();
+        let mut heads: Vec<usize> = Vec::new();
+        // Each revision with everything below it, to keep links
+        // non-redundant (a redundant link is a verification error).
+        let mut below: Vec<Vec<bool>> = Vec::new();
+        for (i, &(kind, a, b, dep)) in shape.iter().enumerate() {
+            let mut line = format!("r{i}");
+            let mut parents: Vec<usize> = if i == 0 || kind % 8 == 0 {
+                Vec::new()
+            } else if kind % 8 == 1 && heads.len() >= 2 {
+                let x = heads[a as usize % heads.len()];
+                let y = heads[b as usize % heads.len()];
+                if x == y || below[x][y] || below[y][x] {
+                    vec![x]
+                } else {
+                    vec![x, y]
+                }
+            } else if kind % 8 == 2 {
+                vec![a as usize % i]
+            } else {
+                vec![heads[a as usize % heads.len()]]
+            };
+            if !parents.is_empty() {
+                line += " <-";
+                for p in &parents {
+                    line += &format!(" r{p}");
+                }
+            }
+            let mut links = parents.clone();
+            if dep && i > 1 {
+                let d = b as usize % i;
+                if parents.iter().all(|&p| p != d && !below[p][d] && !below[d][p]) {
+                    line += &format!(" dep: r{d}");
+                    links.push(d);
+                }
+            }
+            let mut mine = vec![false; shape.len()];
+            mine[i] = true;
+            for &l in &links {
+                for (k, yes) in below[l].iter().enumerate() {
+                    mine[k] |= *yes;
+                }
+            }
+            below.push(mine);
+            heads.retain(|h| !parents.contains(h));
+            parents.clear();
+            heads.push(i);
+            lines.push(line);
+        }
+        lines.join("\n")
+    }
+
+    fn shapes() -> impl Strategy<Value = Vec<(u8, u8, u8, bool)>> {
+        prop::collection::vec(
+            (any::<u8>(), any::<u8>(), any::<u8>(), prop::bool::weighted(0.2)),
+            1..16,
+        )
+    }
+
+    /// Every step's parents and dependencies are applied before it; no
+    /// step runs twice.
+    fn check_upgrade_order(g: &Graph<'_>, start: &[usize], steps: &[usize]) {
+        let mut applied = g.ancestors(start, true);
+        for &s in steps {
+            assert!(!applied[s], "{} runs twice or was already applied", g.revision(s).id);
+            for &d in g.down(s) {
+                assert!(applied[d], "{} runs before {}", g.revision(s).id, g.revision(d).id);
+            }
+            applied[s] = true;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn upgrade_then_downgrade_is_the_identity(shape in shapes(), pick in any::<u8>(), to in any::<u8>()) {
+            let m = migrations(&spec(&shape));
+            let g = Graph::new(&m).unwrap();
+            let start_rev = pick as usize % g.len();
+            let start = g.plan_upgrade(&[], &g.revision(start_rev).id, Dialect::Sqlite).unwrap();
+            check_upgrade_order(&g, &[], &start.steps.iter().map(|s| s.revision).collect::<Vec<_>>());
+            let rows0: Vec<usize> = start.after.iter().collect();
+
+            // Upgrade to a descendant of the starting revision, then back.
+            let above: Vec<usize> = (0..g.len()).filter(|&i| g.descendants(&[start_rev], false)[i]).collect();
+            let target = above[to as usize % above.len()];
+            let up = g.plan_upgrade(&rows0, &g.revision(target).id, Dialect::Sqlite).unwrap();
+            let up_steps: Vec<usize> = up.steps.iter().map(|s| s.revision).collect();
+            check_upgrade_order(&g, &rows0, &up_steps);
+            let rows1: Vec<usize> = up.after.iter().collect();
+            let only_above = up_steps.iter().all(|&s| g.descendants(&[start_rev], true)[s]);
+            let down = g.plan_downgrade(&rows1, &g.revision(start_rev).id, Dialect::Sqlite).unwrap();
+            let mut down_steps: Vec<usize> = down.steps.iter().map(|s| s.revision).collect();
+            let mut seen = down_steps.clone();
+            seen.sort_unstable();
+            seen.dedup();
+            prop_assert_eq!(seen.len(), down_steps.len(), "a step runs twice");
+            if only_above {
+                let mut back: Vec<usize> = down.after.iter().collect();
+                back.sort_unstable();
+                let mut expected = rows0.clone();
+                expected.sort_unstable();
+                prop_assert_eq!(back, expected, "rows after the round trip");
+                down_steps.sort_unstable();
+                let mut ups = up_steps.clone();
+                ups.sort_unstable();
+                prop_assert_eq!(down_steps, ups, "the downgrade reverts exactly what the upgrade ran");
+            }
+        }
+
+        #[test]
+        fn everything_up_and_everything_down(shape in shapes()) {
+            let m = migrations(&spec(&shape));
+            let g = Graph::new(&m).unwrap();
+            let up = g.plan_upgrade(&[], "heads", Dialect::Sqlite).unwrap();
+            let steps: Vec<usize> = up.steps.iter().map(|s| s.revision).collect();
+            check_upgrade_order(&g, &[], &steps);
+            prop_assert_eq!(steps.len(), g.len(), "every revision runs once");
+            let rows: Vec<usize> = up.after.iter().collect();
+            let down = g.plan_downgrade(&rows, "base", Dialect::Sqlite).unwrap();
+            prop_assert!(down.after.0.is_empty());
+            // Reverse order: nothing is reverted while something above it is applied.
+            let mut applied = vec![true; g.len()];
+            for s in &down.steps {
+                for c in (0..g.len()).filter(|&c| g.down(c).contains(&s.revision)) {
+                    prop_assert!(!applied[c], "{} reverted before {}", g.revision(s.revision).id, g.revision(c).id);
+                }
+                applied[s.revision] = false;
+            }
+            prop_assert_eq!(down.steps.len(), g.len());
+        }
+    }
+}
+
+#[test]
+fn redundant_links_are_refused_with_the_fix() {
+    let mut m = migrations("a\nb <- a\nc <- b dep: a\nd <- c b");
+    m.allow_multiple_heads = false;
+    expect![[r#"
+        2 problems in the migrations:
+        002_c.sql:3: revision c names a in Depends On, but b already comes after it; remove a from Depends On
+        003_d.sql:2: revision d names b in Revises, but c already comes after it; remove b from Revises"#]]
+    .assert_eq(&Graph::new(&m).unwrap_err().to_string());
+}
+
+#[test]
+fn stamps_move_rows_like_alembic() {
+    let m = migrations(BRANCHY);
+    let g = Graph::new(&m).unwrap();
+    let names = |rows: &crate::VersionRows| {
+        let mut v: Vec<&str> = rows.iter().map(|r| &*g.revision(r).id).collect();
+        v.sort_unstable();
+        v.join(" ")
+    };
+    let idx = |id: &str| g.index_of(id).unwrap();
+    let stamp = |rows: &[usize], targets: &[&str], purge| g.plan_stamp(rows, targets, purge).map(|p| names(&p.after));
+    assert_eq!(stamp(&[], &["b"], false).unwrap(), "b");
+    // Several targets, one of them on another branch.
+    assert_eq!(stamp(&[idx("b")], &["d", "c"], false).unwrap(), "c d");
+    // Down to a branch point, and up across a merge.
+    assert_eq!(stamp(&[idx("d"), idx("e")], &["a"], false).unwrap(), "a");
+    assert_eq!(stamp(&[idx("d"), idx("e")], &["n"], false).unwrap(), "n");
+    assert_eq!(stamp(&[idx("n")], &["base"], false).unwrap(), "");
+    // Purge forgets the rows first; an unrelated target is then a new branch.
+    assert_eq!(stamp(&[idx("n")], &["c"], true).unwrap(), "c");
+    assert!(stamp(&[], &["zzz"], false).is_err());
+}
