@@ -12,7 +12,10 @@ median of several runs:
   `sqlite3` running one transaction per revision (SQL + version row + log row);
 - apply from empty, all mode: the same with one transaction for everything;
 - no-op `upgrade head` on an up-to-date database;
-- `history` and `heads` (no database).
+- `history` and `heads` (no database), with `--dir`;
+- the same history embedded at compile time (bench/embedded, built for each
+  N): the rebuild time after touching one revision file, a no-op upgrade,
+  `history`, `heads` and `current`.
 
 Prints a Markdown table; ratios are migrator / sqlite3 in the same run.
 """
@@ -84,6 +87,23 @@ def timed(cmd, cwd, stdin=None, setup=None, runs=5):
     return statistics.median(times)
 
 
+def target_dir():
+    return os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+
+
+def build_embedded(migrations):
+    """Builds bench/embedded over `migrations`; returns the binary and the
+    seconds a rebuild takes after one revision file is touched."""
+    env = dict(os.environ, MIGRATOR_BENCH_MIGRATIONS=migrations, CARGO_TARGET_DIR=target_dir())
+    crate = os.path.join(ROOT, "bench", "embedded")
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=crate, env=env, check=True)
+    first = sorted(os.listdir(migrations))[0]
+    os.utime(os.path.join(migrations, first))
+    start = time.perf_counter()
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=crate, env=env, check=True)
+    return os.path.join(target_dir(), "release", "migrator-bench-embedded"), time.perf_counter() - start
+
+
 def bench(n, migrator, rows):
     work = tempfile.mkdtemp(prefix="migrator-bench-%d-" % n)
     try:
@@ -109,15 +129,21 @@ def bench(n, migrator, rows):
         t_floor_noop = timed(["sqlite3", db, "SELECT version_num FROM migrator_version;"], work, runs=7)
         rows.append((n, "no-op upgrade head", t_noop, t_floor_noop))
         for cmd in ("history", "heads"):
-            rows.append((n, cmd, timed([migrator, "--dir", "migrations", cmd], work, runs=5), None))
+            rows.append((n, cmd + " (--dir)", timed([migrator, "--dir", "migrations", cmd], work, runs=5), None))
+        # The same history embedded at compile time, as a service ships it.
+        embedded, build_s = build_embedded(os.path.join(work, "migrations"))
+        rows.append((n, "rebuild after touching one revision (embed_migrations!)", build_s, None))
+        t_noop = timed([embedded, "-q", "-d", url, "upgrade", "head"], work, runs=7)
+        rows.append((n, "no-op upgrade head (embedded)", t_noop, t_floor_noop))
+        for cmd in (["history"], ["heads"], ["-d", url, "current"]):
+            rows.append((n, cmd[-1] + " (embedded)", timed([embedded] + cmd, work, runs=7), None))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
-    migrator = os.environ.get("MIGRATOR_BIN") or os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "migrator")
+    migrator = os.environ.get("MIGRATOR_BIN") or os.path.join(target_dir(), "release", "migrator")
     if not os.path.exists(migrator):
         sys.exit("no migrator binary at %s; run bench/run, which builds it" % migrator)
     if not shutil.which("sqlite3"):
@@ -130,7 +156,8 @@ def main():
     for n, what, t_mig, t_floor in rows:
         floor = "%.1f ms" % (t_floor * 1000) if t_floor is not None else "—"
         ratio = "%.2fx" % (t_mig / t_floor) if t_floor else "—"
-        print("| %d | %s | %.1f ms | %s | %s |" % (n, what, t_mig * 1000, floor, ratio))
+        shown = "%.2f s" % t_mig if t_mig >= 1 else "%.1f ms" % (t_mig * 1000)
+        print("| %d | %s | %s | %s | %s |" % (n, what, shown, floor, ratio))
 
 
 if __name__ == "__main__":

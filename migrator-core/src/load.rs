@@ -19,9 +19,6 @@ pub struct SourceFile {
 
 /// Every `*.sql` file under `dir`, recursively, sorted by relative path.
 pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
     if !dir.is_dir() {
         return Err(Diagnostics(vec![Diagnostic::new(
             dir.display().to_string(),
@@ -29,6 +26,12 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
             "migrations directory does not exist; create it with `migrator init` or point `--dir` at it",
         )]));
     }
+    // Resolved once; each file's absolute path is this plus its relative
+    // path (no per-file system call).
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut stack = vec![root.clone()];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
@@ -43,15 +46,20 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            if is_dir {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "sql") {
-                let relative = relative_path(dir, &path);
+                let relative = relative_path(&root, &path);
                 match std::fs::read(&path) {
                     Ok(bytes) => match String::from_utf8(bytes) {
                         Ok(text) => files.push(SourceFile {
                             relative,
-                            absolute: absolute(&path),
+                            absolute: path,
                             text,
                         }),
                         Err(_) => errors.push(Diagnostic::new(
@@ -78,10 +86,6 @@ fn relative_path(dir: &Path, path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Parses sources into a table and verifies its graph, reporting every

@@ -6,15 +6,21 @@ use quote::quote;
 
 use crate::load::Loaded;
 
-/// `include_str!` of every file, so that editing one rebuilds the crate.
-fn track(files: &[SourceFile]) -> TokenStream {
+/// `include_str!` of every file, so that editing one rebuilds the crate,
+/// and `option_env!` of every variable in the path, so that pointing it
+/// elsewhere does too.
+fn track(files: &[SourceFile], literal: &str) -> TokenStream {
     let paths = files.iter().map(|f| f.absolute.to_string_lossy().into_owned());
-    quote! { const _: &[&str] = &[#(include_str!(#paths)),*]; }
+    let vars = crate::load::env_vars(literal);
+    quote! {
+        const _: &[&str] = &[#(include_str!(#paths)),*];
+        const _: &[::core::option::Option<&str>] = &[#(::core::option_env!(#vars)),*];
+    }
 }
 
 /// The verified table.
-pub(crate) fn table(loaded: &Loaded) -> TokenStream {
-    let tracked = track(&loaded.files);
+pub(crate) fn table(loaded: &Loaded, literal: &str) -> TokenStream {
+    let tracked = track(&loaded.files, literal);
     let revisions: Vec<TokenStream> = loaded.migrations.revisions.iter().map(revision).collect();
     let n = revisions.len();
     let allow = loaded.migrations.allow_multiple_heads;
@@ -29,8 +35,8 @@ pub(crate) fn table(loaded: &Loaded) -> TokenStream {
 
 /// The errors, plus an empty table so that the caller type-checks and the
 /// user sees these errors only.
-pub(crate) fn with_errors(files: &[SourceFile], error: syn::Error) -> TokenStream {
-    let tracked = track(files);
+pub(crate) fn with_errors(files: &[SourceFile], literal: &str, error: syn::Error) -> TokenStream {
+    let tracked = track(files, literal);
     let errors = error.to_compile_error();
     quote! {
         {

@@ -27,10 +27,11 @@ use proc_macro::TokenStream;
 pub fn embed_migrations(tokens: TokenStream) -> TokenStream {
     let input = match syn::parse::<input::Input>(tokens) {
         Ok(input) => input,
-        Err(e) => return expand::with_errors(&[], e).into(),
+        Err(e) => return expand::with_errors(&[], "", e).into(),
     };
+    let literal = input.path.value();
     match load::load(&input) {
-        Ok(loaded) => expand::table(&loaded).into(),
-        Err(failure) => expand::with_errors(&failure.files, failure.error).into(),
+        Ok(loaded) => expand::table(&loaded, &literal).into(),
+        Err(failure) => expand::with_errors(&failure.files, &literal, failure.error).into(),
     }
 }

@@ -66,6 +66,19 @@ pub(crate) fn load(input: &Input) -> Result<Loaded, Failure> {
     }
 }
 
+/// The names of the `${VAR}`s in a path literal.
+pub(crate) fn env_vars(literal: &str) -> Vec<&str> {
+    let mut vars = Vec::new();
+    let mut rest = literal;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        vars.push(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    vars
+}
+
 /// The directory: `${VAR}`s expanded, relative to the calling crate's
 /// manifest.
 fn resolve(literal: &str) -> Result<PathBuf, String> {
