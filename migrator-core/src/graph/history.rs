@@ -89,14 +89,11 @@ impl Graph<'_> {
     /// The current rows and everything they imply, reduced to the tip of
     /// each branch: what `current` lists (Alembic's `get_all_current`).
     pub fn all_current(&self, rows: &[usize]) -> Vec<usize> {
+        // The set is closed downwards, so a revision has a versioned
+        // descendant in it exactly when one of its children is in it.
         let all = self.ancestors(rows, true);
-        let set: Vec<usize> = (0..self.len()).filter(|&i| all[i]).collect();
-        set.iter()
-            .copied()
-            .filter(|&r| {
-                let up = self.descendants(&[r], false);
-                !set.iter().any(|&o| o != r && up[o])
-            })
+        (0..self.len())
+            .filter(|&i| all[i] && !self.children(i).iter().any(|&c| all[c]))
             .collect()
     }
 }
