@@ -16,6 +16,7 @@ mod format;
 mod graph;
 mod load;
 mod revision;
+mod split;
 mod time;
 mod url;
 
@@ -30,5 +31,6 @@ pub use format::{checksum, normalize, parse_revision};
 pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
+pub use split::{Statement, split_statements};
 pub use time::now_utc;
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};
