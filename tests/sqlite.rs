@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrator_core::{Error, Migrations, Migrator, TransactionMode};
+use migrator_core::{Error, Migrations, Migrator, Repair, TransactionMode};
 use tests::{History, chain, sqlite_log, sqlite_tables};
 
 static DEMO: Migrations = migrator_macros::embed_migrations!("../migrations");
@@ -234,17 +234,65 @@ async fn transaction_false_sections_run_outside_a_transaction() {
     let url = h.sqlite_url();
     for mode in [TransactionMode::PerRevision, TransactionMode::All] {
         let mut db = Migrator::new(&m).transaction_mode(mode).connect(&url).await.unwrap();
-        db.downgrade("base").await.ok();
         let report = db.upgrade("c3").await.unwrap();
         assert_eq!(report.applied.len(), 3, "{mode:?}");
         assert_eq!(db.current().await.unwrap(), ["c3"]);
         let text = db.upgrade("d4").await.unwrap_err().to_string();
-        assert!(text.contains("ran outside a transaction (transaction:false)"), "{text}");
+        assert!(text.contains("statements before the failing one took effect"), "{text}");
         // The revision is not recorded; its first statement did take effect.
         assert_eq!(db.current().await.unwrap(), ["c3"]);
         assert_eq!(sqlite_tables(&url).await, ["a", "c", "d"]);
+        // The next run refuses, naming the statement and `repair`.
+        let text = db.upgrade("head").await.unwrap_err().to_string();
+        assert!(
+            text.contains("revision d4 (00004_d4.sql) failed during upgrade at statement 2 of 2 (`VACUUM nope`)"),
+            "{text}"
+        );
+        assert!(text.contains("migrator repair d4 --applied"), "{text}");
+        // Undo by hand, record it as rolled back, and everything goes on.
         sqlx_drop_table(&url, "d").await;
+        db.repair(None, Repair::RolledBack).await.unwrap();
+        assert_eq!(db.current().await.unwrap(), ["c3"]);
+        db.downgrade("base").await.unwrap();
+        assert!(sqlite_tables(&url).await.is_empty());
     }
+}
+
+#[tokio::test]
+async fn repair_applied_moves_the_rows_on() {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    h.write(
+        "00002_b2.sql",
+        "-- fails late\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up transaction:false\nCREATE TABLE b (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n-- migrate:down\nDROP TABLE b;\n",
+    );
+    h.revision("c3", &["b2"], "CREATE TABLE c (id INTEGER);", "DROP TABLE c;");
+    let m = h.load();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    assert!(db.upgrade("head").await.is_err());
+    assert_eq!(db.current().await.unwrap(), ["a1"]);
+    assert!(matches!(
+        db.repair(Some("c3"), Repair::Applied).await,
+        Err(Error::NothingToRepair(_))
+    ));
+    // Finished by hand (the failing statement was meant to be a no-op):
+    // record it as applied and continue.
+    let report = db.repair(Some("b2"), Repair::Applied).await.unwrap();
+    assert_eq!(report.current, ["b2"]);
+    db.upgrade("head").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["c3"]);
+    assert!(matches!(
+        db.repair(None, Repair::Applied).await,
+        Err(Error::NothingToRepair(_))
+    ));
+    let log = sqlite_log(&url).await;
+    let ops: Vec<&str> = log
+        .iter()
+        .map(|(r, op, _)| if r == "b2" { op.as_str() } else { "" })
+        .filter(|o| !o.is_empty())
+        .collect();
+    assert_eq!(ops, ["upgrade", "repair"]);
 }
 
 async fn sqlx_drop_table(url: &str, table: &str) {

@@ -34,6 +34,15 @@ pub(crate) struct Global {
     /// The version table [default: migrator_version]; alembic_version adopts an Alembic database
     #[arg(long, global = true, value_name = "NAME")]
     pub version_table: Option<String>,
+    /// Schema of the version and log tables (PostgreSQL; MySQL: database)
+    #[arg(long, global = true, value_name = "SCHEMA")]
+    pub version_table_schema: Option<String>,
+    /// Seconds to wait for another runner's migration lock [default: 60]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub lock_timeout: Option<u64>,
+    /// Do not take the migration lock (for databases without locks); concurrent runs are then unsafe
+    #[arg(long, global = true)]
+    pub no_lock: bool,
     /// Print read commands' output as JSON
     #[arg(long, global = true)]
     pub json: bool,
@@ -67,6 +76,17 @@ pub(crate) enum Command {
         /// Delete every version row first (for a table in a state the graph cannot explain)
         #[arg(long)]
         purge: bool,
+    },
+    /// Resolve a revision that failed partway: record it as finished or as undone
+    Repair {
+        /// The revision (may be left out when only one needs repair)
+        revision: Option<String>,
+        /// You finished its remaining statements by hand: record it as applied
+        #[arg(long, conflicts_with = "rolled_back", required_unless_present = "rolled_back")]
+        applied: bool,
+        /// You undid its partial effects by hand: record it as not applied
+        #[arg(long)]
+        rolled_back: bool,
     },
     /// Show the database's current revision(s) (-v: in full)
     Current {

@@ -33,6 +33,9 @@ pub(crate) struct Settings {
     pub verbosity: Verbosity,
     /// Read commands print JSON.
     pub json: bool,
+    pub version_table_schema: Option<String>,
+    pub lock_timeout: std::time::Duration,
+    pub lock: bool,
 }
 
 impl Settings {
@@ -69,6 +72,9 @@ impl Settings {
             version_table,
             verbosity,
             json: g.json,
+            version_table_schema: g.version_table_schema.clone(),
+            lock_timeout: std::time::Duration::from_secs(g.lock_timeout.unwrap_or(60)),
+            lock: !g.no_lock,
         })
     }
 }

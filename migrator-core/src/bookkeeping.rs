@@ -147,6 +147,59 @@ impl Tables {
     }
 }
 
+impl Tables {
+    /// `UPDATE` of a log row's progress; parameters: statements done, id.
+    pub fn log_progress(&self, dialect: Dialect) -> String {
+        format!(
+            "UPDATE {} SET statements_done = {} WHERE id = {}",
+            self.log_table(dialect),
+            param(dialect, 1),
+            param(dialect, 2)
+        )
+    }
+
+    /// `UPDATE` that closes a log row; parameters: success, finished at,
+    /// error, statements done, id.
+    pub fn log_finish(&self, dialect: Dialect) -> String {
+        let p = |n| param(dialect, n);
+        format!(
+            "UPDATE {} SET success = {}, finished_at = {}, error = {}, statements_done = {} WHERE id = {}",
+            self.log_table(dialect),
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5)
+        )
+    }
+
+    /// The revisions whose latest upgrade, downgrade or repair entry in the
+    /// log failed partway or never finished: `revision, operation,
+    /// statements_done, error, finished_at`, all as text.
+    pub fn select_unfinished(&self, dialect: Dialect) -> String {
+        let text = if dialect == Dialect::Mysql { "CHAR" } else { "TEXT" };
+        let log = self.log_table(dialect);
+        format!(
+            "SELECT revision, operation, CAST(statements_done AS {text}), error, finished_at FROM {log} \
+             WHERE id IN (SELECT MAX(id) FROM {log} WHERE operation IN ('upgrade', 'downgrade', 'repair') \
+             GROUP BY revision) AND success = {false_} AND (statements_done IS NOT NULL OR finished_at IS NULL) \
+             ORDER BY id",
+            false_ = if dialect == Dialect::Postgres { "false" } else { "0" },
+        )
+    }
+
+    /// The name of the lock that serialises runners on this version table:
+    /// the table's name and schema, hashed.
+    pub fn lock_key(&self) -> i64 {
+        use sha2::{Digest, Sha256};
+        let name = format!("migrator:{}.{}", self.schema.as_deref().unwrap_or(""), self.version);
+        let digest = Sha256::digest(name.as_bytes());
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(bytes)
+    }
+}
+
 /// The log columns a log row sets, in parameter order.
 pub const LOG_COLUMNS: [&str; 9] = [
     "revision",

@@ -23,7 +23,7 @@ mod url;
 #[cfg(feature = "runtime")]
 mod executor;
 #[cfg(feature = "runtime")]
-pub use executor::{Applied, Connected, Error, Migrator, Report, TransactionMode};
+pub use executor::{Applied, Connected, Error, Migrator, Repair, Report, TransactionMode};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use dialect::Dialect;

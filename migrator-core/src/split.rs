@@ -95,7 +95,10 @@ fn push<'a>(out: &mut Vec<Statement<'a>>, sql: &'a str, start: usize, end: usize
     let trimmed = text.trim();
     let lead = text.len() - text.trim_start().len();
     let line = 1 + sql[..start + lead].bytes().filter(|b| *b == b'\n').count();
-    out.push(Statement { sql: trimmed, line: u32::try_from(line).unwrap_or(u32::MAX) });
+    out.push(Statement {
+        sql: trimmed,
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+    });
 }
 
 fn is_e_string(bytes: &[u8], quote: usize) -> bool {
@@ -126,7 +129,10 @@ fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash: bool) -> usize {
 }
 
 fn skip_line(bytes: &[u8], i: usize) -> usize {
-    bytes[i..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| i + p + 1)
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| i + p + 1)
 }
 
 fn skip_block(bytes: &[u8], open: usize, nested: bool) -> usize {
@@ -165,15 +171,23 @@ fn dollar_tag(bytes: &[u8], i: usize) -> Option<&[u8]> {
 
 fn skip_dollar(bytes: &[u8], open: usize, tag: &[u8]) -> usize {
     let body = open + tag.len();
-    bytes[body..].windows(tag.len()).position(|w| w == tag).map_or(bytes.len(), |p| body + p + tag.len())
+    bytes[body..]
+        .windows(tag.len())
+        .position(|w| w == tag)
+        .map_or(bytes.len(), |p| body + p + tag.len())
 }
 
 fn word_end(bytes: &[u8], i: usize) -> usize {
-    bytes[i..].iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'_')).map_or(bytes.len(), |p| i + p)
+    bytes[i..]
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+        .map_or(bytes.len(), |p| i + p)
 }
 
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(str::to_ascii_uppercase)
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
 }
 
 /// Whether a statement is one whose body holds `;`-terminated statements
@@ -269,7 +283,13 @@ mod tests {
 
     #[test]
     fn unterminated_text_does_not_panic() {
-        for sql in ["SELECT 'open", "SELECT $$ open", "/* open", "SELECT \"x", "CREATE TRIGGER t BEGIN"] {
+        for sql in [
+            "SELECT 'open",
+            "SELECT $$ open",
+            "/* open",
+            "SELECT \"x",
+            "CREATE TRIGGER t BEGIN",
+        ] {
             for d in Dialect::ALL {
                 let _ = split_statements(sql, d);
             }

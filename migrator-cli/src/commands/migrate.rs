@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use migrator_core::{Applied, Direction, Migrations};
+use migrator_core::{Applied, Direction, Migrations, Repair};
 
 use super::connect;
 use crate::render::duration;
@@ -86,6 +86,30 @@ pub(crate) async fn stamp(
             report.current.join(", ")
         };
         println!("stamped: the database is at {at} (no SQL was run)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn repair(
+    settings: &Settings,
+    migrations: &Migrations,
+    revision: Option<&str>,
+    how: Repair,
+) -> Result<ExitCode> {
+    let mut db = connect(settings, migrations).await?;
+    let result = db.repair(revision, how).await;
+    db.close().await;
+    let report = result?;
+    if settings.verbosity > Verbosity::Quiet {
+        for a in &report.applied {
+            println!("{}: {}", a.revision, a.message);
+        }
+        let at = if report.current.is_empty() {
+            "base".to_owned()
+        } else {
+            report.current.join(", ")
+        };
+        println!("the database is at {at}");
     }
     Ok(ExitCode::SUCCESS)
 }

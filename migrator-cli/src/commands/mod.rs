@@ -6,7 +6,7 @@ mod migrate;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use migrator_core::{Graph, Migrations, Migrator, load_dir};
+use migrator_core::{Graph, Migrations, Migrator, Repair, load_dir};
 
 use crate::flags::{Command, Flags};
 use crate::settings::{Settings, Verbosity};
@@ -29,6 +29,10 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
         }
         Command::Downgrade { target } => migrate::downgrade(&settings, migrations, target).await,
         Command::Stamp { revisions, purge } => migrate::stamp(&settings, migrations, revisions, *purge).await,
+        Command::Repair { revision, applied, .. } => {
+            let how = if *applied { Repair::Applied } else { Repair::RolledBack };
+            migrate::repair(&settings, migrations, revision.as_deref(), how).await
+        }
         Command::Current { check_heads } => inspect::current(&settings, migrations, *check_heads).await,
         Command::History {
             range,
@@ -48,8 +52,14 @@ async fn connect<'m>(settings: &Settings, migrations: &'m Migrations) -> Result<
             settings.url
         );
     }
+    if !settings.lock && settings.verbosity > Verbosity::Quiet {
+        eprintln!("running without the migration lock (--no-lock): concurrent runners are not serialised");
+    }
     let connected = Migrator::new(migrations)
         .version_table(&settings.version_table)
+        .version_table_schema(settings.version_table_schema.clone())
+        .lock_timeout(settings.lock_timeout)
+        .lock(settings.lock)
         .transaction_mode(settings.mode)
         .connect(&settings.raw_url)
         .await?;

@@ -1,7 +1,9 @@
 //! One connection to one database, whatever the dialect, with the few
-//! operations the executor needs.
+//! operations the executor needs. Everything above this module is written
+//! once for all dialects.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::{AssertSqlSafe, Connection, Row};
 
@@ -21,6 +23,24 @@ pub(crate) enum Value<'a> {
 pub(crate) enum Db {
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgConnection),
+    #[cfg(feature = "mysql")]
+    Mysql(sqlx::MySqlConnection),
+}
+
+/// Runs `$body` with `$c` bound to the connection, whatever its type.
+macro_rules! on {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            Db::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            Db::Mysql($c) => $body,
+        }
+    };
 }
 
 macro_rules! bind_all {
@@ -41,10 +61,16 @@ macro_rules! bind_all {
 impl Db {
     /// Opens a connection, or says why not. `None` when the dialect's
     /// driver is not compiled in.
-    pub(crate) async fn connect(url: &DatabaseUrl) -> Option<Result<Db, sqlx::Error>> {
+    pub(crate) async fn connect(url: &DatabaseUrl, busy_timeout: Duration) -> Option<Result<Db, sqlx::Error>> {
+        let _ = busy_timeout;
         match url.dialect() {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Some(connect_sqlite(url).await.map(Db::Sqlite)),
+            Dialect::Sqlite => Some(connect_sqlite(url, busy_timeout).await.map(Db::Sqlite)),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Some(sqlx::PgConnection::connect(url.for_driver()).await.map(Db::Postgres)),
+            #[cfg(feature = "mysql")]
+            Dialect::Mysql => Some(sqlx::MySqlConnection::connect(url.for_driver()).await.map(Db::Mysql)),
+            #[allow(unreachable_patterns)] // reachable when a driver is compiled out
             _ => None,
         }
     }
@@ -54,52 +80,90 @@ impl Db {
         match self {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            Db::Mysql(_) => Dialect::Mysql,
         }
     }
 
     /// Runs a script of zero or more statements, without parameters.
     pub(crate) async fn script(&mut self, sql: &Text) -> Result<(), sqlx::Error> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(c) => sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(c).await.map(drop),
-        }
+        on!(self, c => sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(c).await.map(drop))
     }
 
     /// Runs one statement with parameters; returns the rows affected.
     pub(crate) async fn exec(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, sqlx::Error> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(c) => {
-                let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
-                Ok(q.execute(c).await?.rows_affected())
-            }
-        }
+        on!(self, c => {
+            let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
+            Ok(q.execute(c).await?.rows_affected())
+        })
+    }
+
+    /// Runs a query; every column is read as optional text.
+    pub(crate) async fn rows(
+        &mut self,
+        sql: &str,
+        args: &[Value<'_>],
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        on!(self, c => {
+            let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
+            let rows = q.fetch_all(c).await?;
+            rows.iter()
+                .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect::<Result<Vec<_>, _>>())
+                .collect()
+        })
     }
 
     /// Runs a query whose first column is text.
     pub(crate) async fn strings(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+        Ok(self
+            .rows(sql, &[])
+            .await?
+            .into_iter()
+            .filter_map(|mut r| r.swap_remove(0))
+            .collect())
+    }
+
+    /// Runs an `INSERT` into a table with an `id` key and returns the id
+    /// it generated.
+    pub(crate) async fn insert_returning_id(&mut self, sql: &str, args: &[Value<'_>]) -> Result<i64, sqlx::Error> {
         match self {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(c) => {
-                let rows = sqlx::query(AssertSqlSafe(sql.to_owned())).fetch_all(c).await?;
-                rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+                let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
+                Ok(q.execute(c).await?.last_insert_rowid())
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => {
+                let q = bind_all!(sqlx::query(AssertSqlSafe(format!("{sql} RETURNING id"))), args);
+                q.fetch_one(c).await?.try_get::<i64, _>(0)
+            }
+            #[cfg(feature = "mysql")]
+            Db::Mysql(c) => {
+                let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
+                Ok(i64::try_from(q.execute(c).await?.last_insert_id()).unwrap_or(i64::MAX))
             }
         }
     }
 
     /// `true` when `table` exists (in `schema`, where given).
-    pub(crate) async fn table_exists(&mut self, table: &str, _schema: Option<&str>) -> Result<bool, sqlx::Error> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(c) => {
-                let found: Option<i64> =
-                    sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-                        .bind(table.to_owned())
-                        .fetch_optional(c)
-                        .await?;
-                Ok(found.is_some())
-            }
-        }
+    pub(crate) async fn table_exists(&mut self, table: &str, schema: Option<&str>) -> Result<bool, sqlx::Error> {
+        let (sql, args): (&str, Vec<Value<'_>>) = match self.dialect() {
+            Dialect::Sqlite => (
+                "SELECT 'x' FROM sqlite_master WHERE type = 'table' AND name = ?",
+                vec![Value::Text(table)],
+            ),
+            Dialect::Postgres => (
+                "SELECT 'x' FROM information_schema.tables WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema())",
+                vec![Value::Text(table), Value::OptText(schema)],
+            ),
+            Dialect::Mysql => (
+                "SELECT 'x' FROM information_schema.tables WHERE table_name = ? AND table_schema = COALESCE(?, DATABASE())",
+                vec![Value::Text(table), Value::OptText(schema)],
+            ),
+        };
+        Ok(!self.rows(sql, &args).await?.is_empty())
     }
 
     /// Starts a transaction that holds the write lock from its first
@@ -124,17 +188,14 @@ impl Db {
 
     /// Closes the connection cleanly.
     pub(crate) async fn close(self) {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(c) => {
-                let _ = c.close().await;
-            }
-        }
+        on!(self, c => {
+            let _ = c.close().await;
+        })
     }
 }
 
 #[cfg(feature = "sqlite")]
-async fn connect_sqlite(url: &DatabaseUrl) -> Result<sqlx::SqliteConnection, sqlx::Error> {
+async fn connect_sqlite(url: &DatabaseUrl, busy_timeout: Duration) -> Result<sqlx::SqliteConnection, sqlx::Error> {
     use sqlx::ConnectOptions;
     use sqlx::sqlite::SqliteConnectOptions;
 
@@ -142,6 +203,7 @@ async fn connect_sqlite(url: &DatabaseUrl) -> Result<sqlx::SqliteConnection, sql
         Some(SqliteTarget::File(path)) => SqliteConnectOptions::new().filename(path).create_if_missing(true),
         _ => SqliteConnectOptions::from_str("sqlite::memory:")?,
     };
+    options = options.busy_timeout(busy_timeout);
     for (key, value) in url.query() {
         options = match (key.as_str(), value.as_str()) {
             ("mode", "ro") => options.read_only(true).create_if_missing(false),

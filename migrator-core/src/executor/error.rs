@@ -73,6 +73,39 @@ pub enum Error {
         /// What was found.
         detail: String,
     },
+    /// Another runner held the migration lock for longer than the timeout.
+    #[error(
+        "another migrator held the migration lock for {waited:?}; wait for it to finish, raise --lock-timeout, \
+         or (if no runner is active) check for a stuck session holding the lock"
+    )]
+    LockTimeout {
+        /// How long this run waited.
+        waited: std::time::Duration,
+    },
+    /// A revision failed partway in an earlier run, leaving changes that
+    /// could not be rolled back; nothing runs until it is repaired.
+    #[error(
+        "revision {revision} ({path}) {how} during {operation}{at}{error}. Its earlier statements took effect \
+         and could not be rolled back, so nothing else will run. Finish it or undo it by hand, then run \
+         `migrator repair {revision} --applied` (finished) or `migrator repair {revision} --rolled-back` (undone)"
+    )]
+    NeedsRepair {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// `failed`, or `was interrupted`.
+        how: &'static str,
+        /// `upgrade` or `downgrade`.
+        operation: String,
+        /// ` at statement N (`...`)`, when known.
+        at: String,
+        /// `: <database error>`, when known.
+        error: String,
+    },
+    /// `repair` was asked to repair something that does not need it.
+    #[error("{0}")]
+    NothingToRepair(String),
     /// Any other database error, with what migrator was doing.
     #[error("{context}: {source}")]
     Database {
@@ -89,7 +122,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::Url(_) | Error::Migrations(_) | Error::Config(_) | Error::Unsupported { .. }
+            Error::Url(_)
+                | Error::Migrations(_)
+                | Error::Config(_)
+                | Error::Unsupported { .. }
+                | Error::NothingToRepair(_)
         )
     }
 }

@@ -1,12 +1,17 @@
 //! The library API: configure a [`Migrator`], connect, then upgrade,
 //! downgrade or inspect.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::db::{Db, Value};
 use super::error::{Context, Error};
+use super::lock;
+use super::run::{self, StepError};
+use super::state::{self, Unfinished};
 use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier};
-use crate::{DatabaseUrl, Dialect, Direction, Graph, Migrations, Plan, RowChange, Step, Text, now_utc};
+use crate::{
+    DatabaseUrl, Dialect, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc, split_statements,
+};
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,12 +56,23 @@ pub struct Report {
     pub current: Vec<String>,
 }
 
+/// How `repair` resolves a revision that failed partway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// The user finished the revision by hand: record it as applied.
+    Applied,
+    /// The user undid its partial effects: record it as not applied.
+    RolledBack,
+}
+
 /// Migrations plus settings, before connecting.
 #[derive(Debug, Clone)]
 pub struct Migrator<'m> {
     migrations: &'m Migrations,
     tables: Tables,
     mode: TransactionMode,
+    lock_timeout: Duration,
+    lock: bool,
 }
 
 impl<'m> Migrator<'m> {
@@ -66,12 +82,20 @@ impl<'m> Migrator<'m> {
             migrations,
             tables: Tables::default(),
             mode: TransactionMode::default(),
+            lock_timeout: Duration::from_secs(60),
+            lock: true,
         }
     }
 
     /// Uses another version table, e.g. `alembic_version`.
     pub fn version_table(mut self, name: impl Into<String>) -> Self {
         self.tables.version = name.into();
+        self
+    }
+
+    /// Puts the version and log tables in this schema.
+    pub fn version_table_schema(mut self, schema: Option<String>) -> Self {
+        self.tables.schema = schema;
         self
     }
 
@@ -87,13 +111,29 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// How long to wait for another runner's lock (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Whether to take the migration lock (default: yes). Without it,
+    /// concurrent runners are not serialised.
+    pub fn lock(mut self, lock: bool) -> Self {
+        self.lock = lock;
+        self
+    }
+
     /// Verifies the history and connects to `url`.
     pub async fn connect(self, url: &str) -> Result<Connected<'m>, Error> {
         let url = DatabaseUrl::parse(url)?;
         check_identifier(&self.tables.version).map_err(Error::Config)?;
         check_identifier(&self.tables.log).map_err(Error::Config)?;
+        if let Some(schema) = &self.tables.schema {
+            check_identifier(schema).map_err(Error::Config)?;
+        }
         let graph = Graph::new(self.migrations).map_err(Error::Migrations)?;
-        let db = match Db::connect(&url).await {
+        let db = match Db::connect(&url, self.lock_timeout).await {
             Some(Ok(db)) => db,
             Some(Err(source)) => {
                 return Err(Error::Connect {
@@ -116,8 +156,11 @@ impl<'m> Migrator<'m> {
         Ok(Connected {
             graph,
             db,
+            url,
             tables: self.tables,
             mode: self.mode,
+            lock_timeout: self.lock_timeout,
+            lock: self.lock,
         })
     }
 }
@@ -127,8 +170,11 @@ impl<'m> Migrator<'m> {
 pub struct Connected<'m> {
     graph: Graph<'m>,
     db: Db,
+    url: DatabaseUrl,
     tables: Tables,
     mode: TransactionMode,
+    lock_timeout: Duration,
+    lock: bool,
 }
 
 impl<'m> Connected<'m> {
@@ -145,34 +191,15 @@ impl<'m> Connected<'m> {
     /// The version rows, in file order of the revisions (unknown ones
     /// last). Empty when the version table does not exist.
     pub async fn current(&mut self) -> Result<Vec<String>, Error> {
-        let mut rows = self.rows().await?;
+        let mut rows = state::read_rows(&mut self.db, &self.tables).await?;
         rows.sort_by_key(|r| (self.graph.index_of(r).unwrap_or(usize::MAX), r.clone()));
         Ok(rows)
     }
 
-    /// The version rows in table order.
-    async fn rows(&mut self) -> Result<Vec<String>, Error> {
-        let dialect = self.dialect();
-        match self.db.strings(&self.tables.select_versions(dialect)).await {
-            Ok(rows) => Ok(rows),
-            Err(e) => {
-                // A missing version table means an empty database.
-                let exists = self
-                    .db
-                    .table_exists(&self.tables.version, self.tables.schema.as_deref())
-                    .await;
-                match exists {
-                    Ok(false) => Ok(Vec::new()),
-                    _ => Err(e).context(|| format!("cannot read the version table {}", self.tables.version)),
-                }
-            }
-        }
-    }
-
-    /// The version rows as graph indices, or the error for a database that
-    /// is ahead of this binary.
+    /// The version rows as graph indices in table order, or the error for a
+    /// database that is ahead of this binary.
     async fn current_indices(&mut self) -> Result<Vec<usize>, Error> {
-        let rows = self.rows().await?;
+        let rows = state::read_rows(&mut self.db, &self.tables).await?;
         let unknown: Vec<&String> = rows.iter().filter(|r| self.graph.index_of(r).is_none()).collect();
         if let Some(first) = unknown.first() {
             return Err(Error::UnknownRevisions {
@@ -190,6 +217,53 @@ impl<'m> Connected<'m> {
             .script(&Text::Owned(sql))
             .await
             .context(|| "cannot create the bookkeeping tables".to_owned())
+    }
+
+    async fn take_lock(&mut self) -> Result<lock::Lock, Error> {
+        if !self.lock {
+            return Ok(lock::Lock::None);
+        }
+        lock::acquire(&self.url, &mut self.db, &self.tables, self.lock_timeout).await
+    }
+
+    /// Refuses to go on while a revision is left failed partway.
+    fn check_unfinished(&self, unfinished: &[Unfinished]) -> Result<(), Error> {
+        let Some(u) = unfinished.first() else { return Ok(()) };
+        let index = self.graph.index_of(&u.revision);
+        let path = index.map_or_else(
+            || "not in this binary".to_owned(),
+            |i| self.graph.revision(i).path.to_string(),
+        );
+        let direction = if u.operation == "downgrade" {
+            Direction::Down
+        } else {
+            Direction::Up
+        };
+        let at = match (u.statements_done, index) {
+            (Some(done), Some(i)) => {
+                let sql = self
+                    .graph
+                    .revision(i)
+                    .section(direction, self.dialect())
+                    .map_or("", |s| &s.sql);
+                let statements = split_statements(sql, self.dialect());
+                let text = statements
+                    .get(done)
+                    .map(|s| s.sql.lines().next().unwrap_or(""))
+                    .unwrap_or("");
+                let short: String = text.chars().take(60).collect();
+                format!(" at statement {} of {} (`{short}`)", done + 1, statements.len())
+            }
+            _ => String::new(),
+        };
+        Err(Error::NeedsRepair {
+            revision: u.revision.clone(),
+            path,
+            how: if u.finished { "failed" } else { "was interrupted" },
+            operation: u.operation.clone(),
+            at,
+            error: u.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default(),
+        })
     }
 
     /// Upgrades to `target` (`head`, `heads`, an id, a prefix, `+N`, ...).
@@ -218,23 +292,66 @@ impl<'m> Connected<'m> {
         target: &str,
         on_step: &mut dyn FnMut(&Applied),
     ) -> Result<Report, Error> {
+        if self.mode == TransactionMode::All && self.dialect() == Dialect::Mysql {
+            return Err(Error::Config(
+                "transaction mode `all` needs DDL that can be rolled back, which MySQL does not have; \
+                 use --transaction-mode per-revision"
+                    .to_owned(),
+            ));
+        }
         self.ensure_tables().await?;
-        let current = self.current_indices().await?;
-        let dialect = self.dialect();
-        let graph = &self.graph;
-        let plan = match direction {
-            Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
-            Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
-        };
-        let applied = execute(&mut self.db, &self.tables, self.mode, &plan, on_step).await?;
-        let current = plan.after.iter().map(|r| graph.revision(r).id.to_string()).collect();
-        Ok(Report { applied, current })
+        let lock = self.take_lock().await?;
+        let result = self.run_locked(direction, target, on_step).await;
+        lock.release(&mut self.db).await;
+        result
+    }
+
+    /// The plan is made only here, with the lock held.
+    async fn run_locked(
+        &mut self,
+        direction: Direction,
+        target: &str,
+        on_step: &mut dyn FnMut(&Applied),
+    ) -> Result<Report, Error> {
+        let mut applied = Vec::new();
+        // On SQLite another runner may move the rows between our steps; each
+        // time, plan again from where it left them.
+        for _ in 0..10_000 {
+            let current = self.current_indices().await?;
+            let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
+            self.check_unfinished(&unfinished)?;
+            let dialect = self.dialect();
+            let graph = &self.graph;
+            let plan = match direction {
+                Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
+                Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
+            };
+            let executed = run::execute(&mut self.db, &self.tables, self.mode, &plan, on_step).await?;
+            applied.extend(executed.applied);
+            if !executed.interrupted {
+                return Ok(Report {
+                    applied,
+                    current: ids(graph, plan.after.iter()),
+                });
+            }
+        }
+        Err(Error::Concurrent {
+            revision: "(any)".to_owned(),
+            detail: "the version rows kept changing under this run".to_owned(),
+        })
     }
 
     /// Moves the version rows to `targets` without running any SQL
     /// (Alembic's `stamp`); with `purge`, every row is deleted first.
     pub async fn stamp(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
         self.ensure_tables().await?;
+        let lock = self.take_lock().await?;
+        let result = self.stamp_locked(targets, purge).await;
+        lock.release(&mut self.db).await;
+        result
+    }
+
+    async fn stamp_locked(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
         let current = self.current_indices().await?;
         let graph = &self.graph;
         let plan = graph.plan_stamp(&current, targets, purge)?;
@@ -250,31 +367,15 @@ impl<'m> Connected<'m> {
             }
             let started_at = now_utc();
             for step in &plan.steps {
-                record(&mut self.db, &self.tables, &plan, step, &started_at).await?;
+                run::move_rows(&mut self.db, &self.tables, &plan, step).await?;
+                run::log_row(&mut self.db, &self.tables, &plan, step, &started_at, None)
+                    .await
+                    .map_err(StepError::Bookkeeping)?;
             }
             Ok(())
         }
         .await;
-        match result {
-            Ok(()) => self
-                .db
-                .commit()
-                .await
-                .context(|| "cannot commit the stamp".to_owned())?,
-            Err(e) => {
-                let _ = self.db.rollback().await;
-                return Err(match e {
-                    StepError::Rows(detail) => Error::Concurrent {
-                        revision: "(stamp)".to_owned(),
-                        detail,
-                    },
-                    StepError::Sql(source) | StepError::Bookkeeping(source) => Error::Database {
-                        context: "cannot stamp the version table".to_owned(),
-                        source,
-                    },
-                });
-            }
-        }
+        finish_bookkeeping(&mut self.db, result, "stamp").await?;
         let applied = plan
             .steps
             .iter()
@@ -288,8 +389,134 @@ impl<'m> Connected<'m> {
                 }
             })
             .collect();
-        let current = plan.after.iter().map(|r| graph.revision(r).id.to_string()).collect();
-        Ok(Report { applied, current })
+        Ok(Report {
+            applied,
+            current: ids(graph, plan.after.iter()),
+        })
+    }
+
+    /// Resolves a revision that failed partway (or was interrupted) in an
+    /// earlier run: records it as applied (its rows move as if it had
+    /// finished) or as rolled back, with a `repair` row in the log.
+    /// `revision` may be omitted when exactly one revision needs repair.
+    pub async fn repair(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
+        self.ensure_tables().await?;
+        let lock = self.take_lock().await?;
+        let result = self.repair_locked(revision, how).await;
+        lock.release(&mut self.db).await;
+        result
+    }
+
+    async fn repair_locked(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
+        let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
+        let graph = &self.graph;
+        let chosen = match revision {
+            Some(ident) => {
+                let id = match graph.resolve(ident).map_err(crate::PlanError::from)?.as_slice() {
+                    [one] => graph.revision(*one).id.to_string(),
+                    _ => ident.to_owned(),
+                };
+                unfinished.into_iter().find(|u| u.revision == id).ok_or_else(|| {
+                    Error::NothingToRepair(format!(
+                        "revision {id} did not fail partway, so there is nothing to repair; `migrator current` shows \
+                         where the database is"
+                    ))
+                })?
+            }
+            None => match unfinished.as_slice() {
+                [] => {
+                    return Err(Error::NothingToRepair(
+                        "nothing to repair: no revision failed partway".to_owned(),
+                    ));
+                }
+                [one] => one.clone(),
+                many => {
+                    let list: Vec<&str> = many.iter().map(|u| u.revision.as_str()).collect();
+                    return Err(Error::NothingToRepair(format!(
+                        "several revisions need repair ({}); name one: `migrator repair <revision> --applied`",
+                        list.join(", ")
+                    )));
+                }
+            },
+        };
+        let Some(r) = graph.index_of(&chosen.revision) else {
+            return Err(Error::UnknownRevisions {
+                revisions: chosen.revision.clone(),
+                first: chosen.revision,
+            });
+        };
+        let direction = if chosen.operation == "downgrade" {
+            Direction::Down
+        } else {
+            Direction::Up
+        };
+        let current = self.current_indices().await?;
+        let graph = &self.graph;
+        let mut rows = VersionRows(current.clone());
+        let changes = match how {
+            Repair::RolledBack => Vec::new(),
+            Repair::Applied => match direction {
+                Direction::Up => rows.upgrade(graph, r),
+                Direction::Down => rows.downgrade(graph, r),
+            }
+            .map_err(|c| {
+                Error::Plan(crate::PlanError::Rows {
+                    command: "repair",
+                    current: graph.current_text(&current),
+                    detail: c.0,
+                })
+            })?,
+        };
+        let step = Step {
+            revision: r,
+            direction,
+            stamp: false,
+            rows: changes,
+        };
+        let plan = Plan::single(graph, &current, step.clone(), rows.clone());
+        let note = match how {
+            Repair::Applied => format!("repaired: {} marked as applied", chosen.operation),
+            Repair::RolledBack => format!("repaired: {} marked as rolled back", chosen.operation),
+        };
+        let d = self.db.dialect();
+        self.db
+            .begin()
+            .await
+            .context(|| "cannot start the repair transaction".to_owned())?;
+        let result = async {
+            run::move_rows(&mut self.db, &self.tables, &plan, &step).await?;
+            let now = now_utc();
+            let rev = graph.revision(r);
+            let checksum = (how == Repair::Applied && direction == Direction::Up).then(|| rev.checksum(d).to_hex());
+            let args = [
+                Value::Text(&rev.id),
+                Value::Text("repair"),
+                Value::OptText(checksum.as_deref()),
+                Value::Text(&now),
+                Value::OptText(Some(&now)),
+                Value::Bool(true),
+                Value::OptText(Some(&note)),
+                Value::OptInt(None),
+                Value::Text(TOOL_VERSION),
+            ];
+            self.db
+                .exec(&self.tables.insert_log(d), &args)
+                .await
+                .map_err(StepError::Bookkeeping)
+                .map(drop)
+        }
+        .await;
+        finish_bookkeeping(&mut self.db, result, "repair").await?;
+        let rev = graph.revision(r);
+        Ok(Report {
+            applied: vec![Applied {
+                revision: rev.id.to_string(),
+                message: note,
+                direction,
+                duration: Duration::ZERO,
+            }],
+            current: ids(graph, rows.iter()),
+        })
     }
 
     /// Closes the connection.
@@ -298,235 +525,29 @@ impl<'m> Connected<'m> {
     }
 }
 
-/// Runs a plan step by step.
-async fn execute(
-    db: &mut Db,
-    tables: &Tables,
-    mode: TransactionMode,
-    plan: &Plan<'_, '_>,
-    on_step: &mut dyn FnMut(&Applied),
-) -> Result<Vec<Applied>, Error> {
-    let graph = plan.graph();
-    let mut applied = Vec::with_capacity(plan.steps.len());
-    let mut in_batch = false;
-    // How many steps, from the first, are committed.
-    let mut committed = 0;
-    for (n, step) in plan.steps.iter().enumerate() {
-        let rev = graph.revision(step.revision);
-        let section = if step.stamp {
-            None
-        } else {
-            rev.section(step.direction, db.dialect())
-        };
-        let transactional = section.is_none_or(|s| s.transactional);
-        let started = Instant::now();
-        let started_at = now_utc();
-        // Open the transaction this step runs in.
-        if mode == TransactionMode::All && in_batch && !transactional {
-            db.commit()
-                .await
-                .context(|| "cannot commit the revisions before a transaction:false section".to_owned())?;
-            in_batch = false;
-            committed = n;
-        }
-        if transactional && !in_batch {
-            db.begin()
-                .await
-                .context(|| format!("cannot start a transaction for revision {}", rev.id))?;
-            in_batch = mode == TransactionMode::All;
-        }
-        let result = async {
-            if let Some(s) = section.filter(|s| !crate::normalize(&s.sql).is_empty()) {
-                db.script(&s.sql).await.map_err(StepError::Sql)?;
-            }
-            if !transactional {
-                db.begin().await.map_err(StepError::Bookkeeping)?;
-            }
-            record(db, tables, plan, step, &started_at).await
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                if !in_batch {
-                    db.commit()
-                        .await
-                        .context(|| format!("cannot commit revision {}", rev.id))?;
-                    committed = n + 1;
-                }
-            }
-            Err(e) => {
-                let _ = db.rollback().await;
-                let state = state_after_failure(plan, committed, transactional, mode);
-                // The failure goes into the log in its own transaction.
-                let error_text = e.to_string();
-                let _ = log_row(db, tables, plan, step, &started_at, Some(&error_text)).await;
-                return Err(match e {
-                    StepError::Sql(source) => Error::Failed {
-                        revision: rev.id.to_string(),
-                        path: rev.path.to_string(),
-                        direction: if step.direction == Direction::Up {
-                            "upgrade"
-                        } else {
-                            "downgrade"
-                        },
-                        source,
-                        state,
-                    },
-                    StepError::Rows(detail) => Error::Concurrent {
-                        revision: rev.id.to_string(),
-                        detail,
-                    },
-                    StepError::Bookkeeping(source) => Error::Database {
-                        context: format!("cannot record revision {} in {}", rev.id, tables.version),
-                        source,
-                    },
-                });
-            }
-        }
-        let done = Applied {
-            revision: rev.id.to_string(),
-            message: rev.message.to_string(),
-            direction: step.direction,
-            duration: started.elapsed(),
-        };
-        if !in_batch {
-            on_step(&done);
-        }
-        applied.push(done);
-    }
-    if in_batch {
-        db.commit()
-            .await
-            .context(|| "cannot commit the migration run".to_owned())?;
-        for a in &applied {
-            on_step(a);
-        }
-    }
-    Ok(applied)
-}
-
-/// Says where the database stands after a step failed, when the first
-/// `committed` steps of the plan are committed and the rest rolled back.
-fn state_after_failure(plan: &Plan<'_, '_>, committed: usize, transactional: bool, mode: TransactionMode) -> String {
-    let graph = plan.graph();
-    let kept: Vec<&str> = plan.steps[..committed]
-        .iter()
-        .map(|s| &*graph.revision(s.revision).id)
-        .collect();
-    let mut state = String::new();
-    if transactional {
-        state.push_str("Nothing of it was kept");
-        if mode == TransactionMode::All && committed == 0 {
-            state.push_str(" (transaction mode `all`: the whole run was rolled back)");
-        }
-    } else {
-        state.push_str(
-            "It ran outside a transaction (transaction:false), so its statements before the failure may have \
-             taken effect; undo them by hand",
-        );
-    }
-    if kept.is_empty() {
-        state.push_str(". No revision was applied in this run.");
-    } else {
-        state.push_str(&format!(". Applied before it and kept: {}.", kept.join(", ")));
-    }
-    state.push_str(" Fix the SQL in the file and run the command again.");
-    state
-}
-
-enum StepError {
-    Sql(sqlx::Error),
-    Rows(String),
-    Bookkeeping(sqlx::Error),
-}
-
-impl std::fmt::Display for StepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StepError::Sql(e) | StepError::Bookkeeping(e) => write!(f, "{e}"),
-            StepError::Rows(d) => f.write_str(d),
+/// Commits bookkeeping-only work, or rolls it back and says why.
+async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &str) -> Result<(), Error> {
+    match result {
+        Ok(()) => db.commit().await.context(|| format!("cannot commit the {what}")),
+        Err(e) => {
+            let _ = db.rollback().await;
+            Err(match e {
+                StepError::Rows(detail) => Error::Concurrent {
+                    revision: format!("({what})"),
+                    detail,
+                },
+                StepError::Sql(source) | StepError::Bookkeeping(source) => Error::Database {
+                    context: format!("cannot {what} the version table"),
+                    source,
+                },
+            })
         }
     }
 }
 
-/// Moves the version rows for `step` and logs it, inside the open
-/// transaction. Every row statement must touch exactly one row.
-async fn record(
-    db: &mut Db,
-    tables: &Tables,
-    plan: &Plan<'_, '_>,
-    step: &Step,
-    started_at: &str,
-) -> Result<(), StepError> {
-    let graph = plan.graph();
-    let d = db.dialect();
-    let id = |i: usize| &*graph.revision(i).id;
-    for change in &step.rows {
-        let (sql, args, what) = match *change {
-            RowChange::Insert(r) => (
-                tables.insert_version(d),
-                vec![Value::Text(id(r))],
-                format!("insert {}", id(r)),
-            ),
-            RowChange::Delete(r) => (
-                tables.delete_version(d),
-                vec![Value::Text(id(r))],
-                format!("delete {}", id(r)),
-            ),
-            RowChange::Update { from, to } => (
-                tables.update_version(d),
-                vec![Value::Text(id(to)), Value::Text(id(from))],
-                format!("update {} to {}", id(from), id(to)),
-            ),
-        };
-        let affected = match db.exec(&sql, &args).await {
-            Ok(n) => n,
-            // A duplicate key on insert means another runner got there first.
-            Err(e) if matches!(change, RowChange::Insert(_)) && is_unique_violation(&e) => 0,
-            Err(e) => return Err(StepError::Bookkeeping(e)),
-        };
-        if affected != 1 {
-            return Err(StepError::Rows(format!(
-                "expected to {what}, but {affected} rows matched"
-            )));
-        }
-    }
-    log_row(db, tables, plan, step, started_at, None)
-        .await
-        .map_err(StepError::Bookkeeping)
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
-async fn log_row(
-    db: &mut Db,
-    tables: &Tables,
-    plan: &Plan<'_, '_>,
-    step: &Step,
-    started_at: &str,
-    error: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    let d = db.dialect();
-    let rev = plan.graph().revision(step.revision);
-    let checksum = rev.checksum(d).to_hex();
-    let operation = match (step.stamp, step.direction) {
-        (true, _) => "stamp",
-        (false, Direction::Up) => "upgrade",
-        (false, Direction::Down) => "downgrade",
-    };
-    let finished = now_utc();
-    let args = [
-        Value::Text(&rev.id),
-        Value::Text(operation),
-        Value::OptText((step.direction == Direction::Up && !step.stamp).then_some(checksum.as_str())),
-        Value::Text(started_at),
-        Value::OptText(Some(&finished)),
-        Value::Bool(error.is_none()),
-        Value::OptText(error),
-        Value::OptInt(None),
-        Value::Text(TOOL_VERSION),
-    ];
-    db.exec(&tables.insert_log(d), &args).await.map(drop)
+/// Revision ids in file order.
+fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = usize>) -> Vec<String> {
+    let mut v: Vec<usize> = rows.collect();
+    v.sort_unstable();
+    v.into_iter().map(|r| graph.revision(r).id.to_string()).collect()
 }

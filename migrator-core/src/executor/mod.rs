@@ -3,7 +3,10 @@
 
 mod db;
 mod error;
+mod lock;
 mod migrator;
+mod run;
+mod state;
 
 pub use error::Error;
-pub use migrator::{Applied, Connected, Migrator, Report, TransactionMode};
+pub use migrator::{Applied, Connected, Migrator, Repair, Report, TransactionMode};

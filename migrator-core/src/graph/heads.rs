@@ -25,7 +25,7 @@ pub struct VersionRows(pub Vec<usize>);
 
 /// A version-row change that does not fit the rows: the plan is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RowConflict(pub String);
+pub struct RowConflict(pub String);
 
 impl VersionRows {
     /// The rows, in table order.

@@ -86,6 +86,17 @@ pub struct Plan<'g, 'm> {
 }
 
 impl<'g, 'm> Plan<'g, 'm> {
+    /// A plan of one step already worked out (for `repair`).
+    #[cfg(feature = "runtime")]
+    pub(crate) fn single(graph: &'g Graph<'m>, before: &[usize], step: Step, after: VersionRows) -> Self {
+        Plan {
+            graph,
+            steps: vec![step],
+            before: VersionRows(before.to_vec()),
+            after,
+        }
+    }
+
     /// The graph the plan was made from.
     pub fn graph(&self) -> &'g Graph<'m> {
         self.graph

@@ -1,0 +1,428 @@
+//! Executing a plan: transactions, statement-by-statement progress where
+//! DDL cannot be rolled back, and the log.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use super::db::{Db, Value};
+use super::error::{Context, Error};
+use super::migrator::{Applied, TransactionMode};
+use crate::bookkeeping::{TOOL_VERSION, Tables};
+use crate::{Dialect, Direction, Plan, RowChange, Step, Text, now_utc, split_statements};
+
+/// What [`execute`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Executed {
+    /// The steps that committed, in order.
+    pub applied: Vec<Applied>,
+    /// `true` when, on SQLite, another runner moved the version rows
+    /// before a step: the caller re-plans from the new rows.
+    pub interrupted: bool,
+}
+
+/// Why a step failed.
+pub(crate) enum StepError {
+    /// The revision's SQL.
+    Sql(sqlx::Error),
+    /// A version-row statement touched the wrong number of rows.
+    Rows(String),
+    /// Migrator's own statements.
+    Bookkeeping(sqlx::Error),
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepError::Sql(e) | StepError::Bookkeeping(e) => write!(f, "{e}"),
+            StepError::Rows(d) => f.write_str(d),
+        }
+    }
+}
+
+/// `true` when the dialect can roll DDL back.
+fn transactional_ddl(dialect: Dialect) -> bool {
+    dialect != Dialect::Mysql
+}
+
+/// Runs `plan` step by step. The caller holds the lock (PostgreSQL,
+/// MySQL); on SQLite each transaction starts with `BEGIN IMMEDIATE` and
+/// checks that the version rows are still those the plan expects.
+pub(crate) async fn execute(
+    db: &mut Db,
+    tables: &Tables,
+    mode: TransactionMode,
+    plan: &Plan<'_, '_>,
+    on_step: &mut dyn FnMut(&Applied),
+) -> Result<Executed, Error> {
+    let graph = plan.graph();
+    let dialect = db.dialect();
+    let mut done = Executed::default();
+    let mut expected: BTreeSet<String> = plan.before.iter().map(|r| graph.revision(r).id.to_string()).collect();
+    let mut in_batch = false;
+    // How many steps, from the first, are committed.
+    let mut committed = 0;
+    let mut reported = 0;
+    for (n, step) in plan.steps.iter().enumerate() {
+        let rev = graph.revision(step.revision);
+        let section = rev.section(step.direction, dialect);
+        let transactional = transactional_ddl(dialect) && section.is_none_or(|s| s.transactional);
+        let started = Instant::now();
+        let started_at = now_utc();
+        if in_batch && !transactional {
+            db.commit()
+                .await
+                .context(|| "cannot commit the revisions before a transaction:false section".to_owned())?;
+            flush(&done.applied, committed, &mut reported, on_step);
+            in_batch = false;
+            committed = n;
+        }
+        if transactional && !in_batch {
+            db.begin()
+                .await
+                .context(|| format!("cannot start a transaction for revision {}", rev.id))?;
+            if dialect == Dialect::Sqlite && !rows_unchanged(db, tables, &expected).await? {
+                let _ = db.rollback().await;
+                done.interrupted = true;
+                return Ok(done);
+            }
+            in_batch = mode == TransactionMode::All;
+        }
+        let result = if transactional {
+            run_transactional(db, tables, plan, step, section.map(|s| &s.sql), &started_at).await
+        } else {
+            let sql = section.map_or("", |s| &s.sql);
+            run_statements(db, tables, plan, step, sql, &started_at).await
+        };
+        match result {
+            Ok(()) => {
+                if !in_batch && transactional {
+                    db.commit()
+                        .await
+                        .context(|| format!("cannot commit revision {}", rev.id))?;
+                }
+                if !in_batch {
+                    committed = n + 1;
+                }
+            }
+            Err(e) => {
+                if transactional {
+                    let _ = db.rollback().await;
+                    // The failure goes into the log on its own, as rolled back.
+                    let _ = log_row(db, tables, plan, step, &started_at, Some(&e.to_string())).await;
+                }
+                flush(&done.applied, committed, &mut reported, on_step);
+                return Err(failure(plan, step, e, committed, transactional, mode));
+            }
+        }
+        for change in &step.rows {
+            apply_expected(&mut expected, graph, change);
+        }
+        done.applied.push(Applied {
+            revision: rev.id.to_string(),
+            message: rev.message.to_string(),
+            direction: step.direction,
+            duration: started.elapsed(),
+        });
+        if !in_batch {
+            flush(&done.applied, committed, &mut reported, on_step);
+        }
+    }
+    if in_batch {
+        db.commit()
+            .await
+            .context(|| "cannot commit the migration run".to_owned())?;
+    }
+    flush(&done.applied, plan.steps.len(), &mut reported, on_step);
+    Ok(done)
+}
+
+/// Reports the committed steps not reported yet; `reported` counts those
+/// already reported.
+fn flush(applied: &[Applied], committed: usize, reported: &mut usize, on_step: &mut dyn FnMut(&Applied)) {
+    let upto = committed.min(applied.len());
+    for a in applied.iter().take(upto).skip(*reported) {
+        on_step(a);
+    }
+    *reported = (*reported).max(upto);
+}
+
+async fn rows_unchanged(db: &mut Db, tables: &Tables, expected: &BTreeSet<String>) -> Result<bool, Error> {
+    let rows = super::state::read_rows(db, tables).await?;
+    Ok(rows.len() == expected.len() && rows.iter().all(|r| expected.contains(r)))
+}
+
+fn apply_expected(expected: &mut BTreeSet<String>, graph: &crate::Graph<'_>, change: &RowChange) {
+    let id = |i: usize| graph.revision(i).id.to_string();
+    match *change {
+        RowChange::Insert(r) => {
+            expected.insert(id(r));
+        }
+        RowChange::Delete(r) => {
+            expected.remove(&id(r));
+        }
+        RowChange::Update { from, to } => {
+            expected.remove(&id(from));
+            expected.insert(id(to));
+        }
+    }
+}
+
+/// A step inside the open transaction: its SQL, its rows, its log row.
+async fn run_transactional(
+    db: &mut Db,
+    tables: &Tables,
+    plan: &Plan<'_, '_>,
+    step: &Step,
+    sql: Option<&Text>,
+    started_at: &str,
+) -> Result<(), StepError> {
+    if let Some(sql) = sql.filter(|s| !crate::normalize(s).is_empty()) {
+        db.script(sql).await.map_err(StepError::Sql)?;
+    }
+    move_rows(db, tables, plan, step).await?;
+    log_row(db, tables, plan, step, started_at, None)
+        .await
+        .map_err(StepError::Bookkeeping)
+}
+
+/// A step whose SQL cannot be rolled back: the log records it as started,
+/// then the index of each statement completed; its rows and its outcome
+/// commit together at the end.
+async fn run_statements(
+    db: &mut Db,
+    tables: &Tables,
+    plan: &Plan<'_, '_>,
+    step: &Step,
+    sql: &str,
+    started_at: &str,
+) -> Result<(), StepError> {
+    let d = db.dialect();
+    let statements = split_statements(sql, d);
+    let log_id = db
+        .insert_returning_id(
+            &tables.insert_log(d),
+            &log_args(plan, step, d, started_at, None, Some(0)).as_values(),
+        )
+        .await
+        .map_err(StepError::Bookkeeping)?;
+    for (k, statement) in statements.iter().enumerate() {
+        if let Err(e) = db.script(&Text::Owned(statement.sql.to_owned())).await {
+            let error = format!("statement {} of {}: {e}", k + 1, statements.len());
+            let done = i64::try_from(k).unwrap_or(i64::MAX);
+            let finished = now_utc();
+            let _ = db
+                .exec(
+                    &tables.log_finish(d),
+                    &[
+                        Value::Bool(false),
+                        Value::OptText(Some(&finished)),
+                        Value::OptText(Some(&error)),
+                        Value::OptInt(Some(done)),
+                        Value::OptInt(Some(log_id)),
+                    ],
+                )
+                .await;
+            return Err(StepError::Sql(e));
+        }
+        let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
+        db.exec(
+            &tables.log_progress(d),
+            &[Value::OptInt(Some(done)), Value::OptInt(Some(log_id))],
+        )
+        .await
+        .map_err(StepError::Bookkeeping)?;
+    }
+    db.begin().await.map_err(StepError::Bookkeeping)?;
+    let finish = async {
+        move_rows(db, tables, plan, step).await?;
+        let finished = now_utc();
+        let n = i64::try_from(statements.len()).unwrap_or(i64::MAX);
+        db.exec(
+            &tables.log_finish(d),
+            &[
+                Value::Bool(true),
+                Value::OptText(Some(&finished)),
+                Value::OptText(None),
+                Value::OptInt(Some(n)),
+                Value::OptInt(Some(log_id)),
+            ],
+        )
+        .await
+        .map_err(StepError::Bookkeeping)?;
+        db.commit().await.map_err(StepError::Bookkeeping)
+    }
+    .await;
+    if finish.is_err() {
+        let _ = db.rollback().await;
+    }
+    finish
+}
+
+/// Moves the version rows for `step`. Every statement must touch exactly
+/// one row; anything else means another runner changed the table.
+pub(crate) async fn move_rows(db: &mut Db, tables: &Tables, plan: &Plan<'_, '_>, step: &Step) -> Result<(), StepError> {
+    let graph = plan.graph();
+    let d = db.dialect();
+    let id = |i: usize| &*graph.revision(i).id;
+    for change in &step.rows {
+        let (sql, args, what) = match *change {
+            RowChange::Insert(r) => (
+                tables.insert_version(d),
+                vec![Value::Text(id(r))],
+                format!("insert {}", id(r)),
+            ),
+            RowChange::Delete(r) => (
+                tables.delete_version(d),
+                vec![Value::Text(id(r))],
+                format!("delete {}", id(r)),
+            ),
+            RowChange::Update { from, to } => (
+                tables.update_version(d),
+                vec![Value::Text(id(to)), Value::Text(id(from))],
+                format!("update {} to {}", id(from), id(to)),
+            ),
+        };
+        let affected = match db.exec(&sql, &args).await {
+            Ok(n) => n,
+            // A duplicate key on insert means another runner got there first.
+            Err(sqlx::Error::Database(e)) if matches!(change, RowChange::Insert(_)) && e.is_unique_violation() => 0,
+            Err(e) => return Err(StepError::Bookkeeping(e)),
+        };
+        if affected != 1 {
+            return Err(StepError::Rows(format!(
+                "expected to {what}, but {affected} rows matched"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The parameters of a log row.
+struct LogArgs {
+    revision: String,
+    operation: &'static str,
+    checksum: Option<String>,
+    started_at: String,
+    finished_at: Option<String>,
+    success: bool,
+    error: Option<String>,
+    statements_done: Option<i64>,
+}
+
+impl LogArgs {
+    fn as_values(&self) -> [Value<'_>; 9] {
+        [
+            Value::Text(&self.revision),
+            Value::Text(self.operation),
+            Value::OptText(self.checksum.as_deref()),
+            Value::Text(&self.started_at),
+            Value::OptText(self.finished_at.as_deref()),
+            Value::Bool(self.success),
+            Value::OptText(self.error.as_deref()),
+            Value::OptInt(self.statements_done),
+            Value::Text(TOOL_VERSION),
+        ]
+    }
+}
+
+/// A log row for `step`: finished now with `error` (or success), or, with
+/// `statements_done`, started and not finished.
+fn log_args(
+    plan: &Plan<'_, '_>,
+    step: &Step,
+    d: Dialect,
+    started_at: &str,
+    error: Option<&str>,
+    statements_done: Option<i64>,
+) -> LogArgs {
+    let rev = plan.graph().revision(step.revision);
+    let operation = match (step.stamp, step.direction) {
+        (true, _) => "stamp",
+        (false, Direction::Up) => "upgrade",
+        (false, Direction::Down) => "downgrade",
+    };
+    let started_only = statements_done.is_some();
+    LogArgs {
+        revision: rev.id.to_string(),
+        operation,
+        checksum: (step.direction == Direction::Up && !step.stamp).then(|| rev.checksum(d).to_hex()),
+        started_at: started_at.to_owned(),
+        finished_at: (!started_only).then(now_utc),
+        success: error.is_none() && !started_only,
+        error: error.map(str::to_owned),
+        statements_done,
+    }
+}
+
+/// Inserts a finished log row for `step`.
+pub(crate) async fn log_row(
+    db: &mut Db,
+    tables: &Tables,
+    plan: &Plan<'_, '_>,
+    step: &Step,
+    started_at: &str,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let d = db.dialect();
+    let args = log_args(plan, step, d, started_at, error, None);
+    db.exec(&tables.insert_log(d), &args.as_values()).await.map(drop)
+}
+
+/// The error for a failed step, saying where the database stands.
+fn failure(
+    plan: &Plan<'_, '_>,
+    step: &Step,
+    e: StepError,
+    committed: usize,
+    transactional: bool,
+    mode: TransactionMode,
+) -> Error {
+    let graph = plan.graph();
+    let rev = graph.revision(step.revision);
+    let kept: Vec<&str> = plan.steps[..committed]
+        .iter()
+        .map(|s| &*graph.revision(s.revision).id)
+        .collect();
+    let mut state = String::new();
+    if transactional {
+        state.push_str("Nothing of it was kept");
+        if mode == TransactionMode::All && committed == 0 {
+            state.push_str(" (transaction mode `all`: the whole run was rolled back)");
+        }
+    } else {
+        state.push_str(&format!(
+            "Its statements before the failing one took effect and could not be rolled back; it is recorded as \
+             failed. Undo or finish them by hand, then run `migrator repair {} --rolled-back` or `--applied`",
+            rev.id
+        ));
+    }
+    if kept.is_empty() {
+        state.push_str(". No revision was applied in this run.");
+    } else {
+        state.push_str(&format!(". Applied before it and kept: {}.", kept.join(", ")));
+    }
+    if transactional {
+        state.push_str(" Fix the SQL in the file and run the command again.");
+    }
+    match e {
+        StepError::Sql(source) => Error::Failed {
+            revision: rev.id.to_string(),
+            path: rev.path.to_string(),
+            direction: if step.direction == Direction::Up {
+                "upgrade"
+            } else {
+                "downgrade"
+            },
+            source,
+            state,
+        },
+        StepError::Rows(detail) => Error::Concurrent {
+            revision: rev.id.to_string(),
+            detail,
+        },
+        StepError::Bookkeeping(source) => Error::Database {
+            context: format!("cannot record revision {} in the version table", rev.id),
+            source,
+        },
+    }
+}
