@@ -123,3 +123,170 @@ pub async fn sqlite_log(url: &str) -> Vec<(String, String, bool)> {
         .await
         .unwrap()
 }
+
+/// A scratch database on a real server, dropped when this value is.
+#[derive(Debug)]
+pub struct ServerDb {
+    /// The URL of the scratch database.
+    pub url: String,
+    admin: String,
+    name: String,
+    mysql: bool,
+}
+
+/// Which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// PostgreSQL (`MIGRATOR_TEST_POSTGRES`, default
+    /// `postgres://postgres@127.0.0.1:5432/test`).
+    Postgres,
+    /// MySQL or MariaDB (`MIGRATOR_TEST_MYSQL`, default
+    /// `mysql://root@127.0.0.1:3306/test`).
+    Mysql,
+}
+
+impl Server {
+    fn admin_url(self) -> String {
+        match self {
+            Server::Postgres => std::env::var("MIGRATOR_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+            Server::Mysql => {
+                std::env::var("MIGRATOR_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
+            }
+        }
+    }
+
+    /// The server's name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Postgres => "PostgreSQL",
+            Server::Mysql => "MySQL/MariaDB",
+        }
+    }
+}
+
+async fn admin_exec(server: Server, admin: &str, sql: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    match server {
+        Server::Postgres => {
+            let mut c = sqlx::PgConnection::connect(admin).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await?;
+            c.close().await
+        }
+        Server::Mysql => {
+            let mut c = sqlx::MySqlConnection::connect(admin).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await?;
+            c.close().await
+        }
+    }
+}
+
+/// Creates a uniquely named database on `server`. Without the server the
+/// test is skipped with a message, except under `CI=true`, where that is a
+/// failure.
+pub async fn server_db(server: Server) -> Option<ServerDb> {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let admin = server.admin_url();
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("migrator_t{}_{n}_{nanos}", std::process::id());
+    let create = match server {
+        Server::Postgres => format!("CREATE DATABASE {name}"),
+        Server::Mysql => format!("CREATE DATABASE {name}"),
+    };
+    if let Err(e) = admin_exec(server, &admin, &create).await {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "{} is required under CI=true, but {} failed: {e}",
+                server.name(),
+                redact(&admin)
+            );
+        }
+        eprintln!(
+            "skipped: {} is not reachable at {} ({e})",
+            server.name(),
+            redact(&admin)
+        );
+        return None;
+    }
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    Some(ServerDb {
+        url,
+        admin,
+        name,
+        mysql: server == Server::Mysql,
+    })
+}
+
+fn redact(url: &str) -> String {
+    migrator_core::redact(url)
+}
+
+impl Drop for ServerDb {
+    fn drop(&mut self) {
+        let (admin, name, mysql) = (self.admin.clone(), self.name.clone(), self.mysql);
+        // Drop runs outside any runtime the test may be in: use a thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let server = if mysql { Server::Mysql } else { Server::Postgres };
+                let sql = if mysql {
+                    format!("DROP DATABASE IF EXISTS {name}")
+                } else {
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                };
+                let _ = admin_exec(server, &admin, &sql).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// User tables of a database at `url` (bookkeeping and SQLite internals
+/// excluded), sorted.
+pub async fn tables(url: &str) -> Vec<String> {
+    use sqlx::Connection;
+    let mut names: Vec<String> = if url.starts_with("sqlite") {
+        return sqlite_tables(url).await;
+    } else if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE 'migrator\\_%'")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+        sqlx::query_scalar("SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name NOT LIKE 'migrator\\_%'")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+    };
+    names.sort();
+    names
+}
+
+/// Runs raw SQL against the database at `url`.
+pub async fn exec(url: &str, sql: &str) {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    } else if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    }
+}

@@ -1,0 +1,243 @@
+//! The executor on all three databases: SQLite files, and scratch databases
+//! on the real PostgreSQL and MySQL/MariaDB servers. Each case runs once
+//! per dialect; a missing server skips its cases with a message, except
+//! under `CI=true`, where it fails them.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use migrator_core::{Dialect, Error, Migrations, Migrator, Repair, TransactionMode};
+use tests::{History, chain, exec, tables};
+
+static DEMO: Migrations = migrator_macros::embed_migrations!("../migrations");
+
+/// Generates one test per dialect for each case `async fn case(url, dialect)`.
+macro_rules! on_all_databases {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                let h = tests::History::new();
+                super::$case(h.sqlite_url(), migrator_core::Dialect::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                let Some(db) = tests::server_db(tests::Server::Postgres).await else { return };
+                super::$case(db.url.clone(), migrator_core::Dialect::Postgres).await;
+            })*
+        }
+        mod mysql {
+            $(#[tokio::test]
+            async fn $case() {
+                let Some(db) = tests::server_db(tests::Server::Mysql).await else { return };
+                super::$case(db.url.clone(), migrator_core::Dialect::Mysql).await;
+            })*
+        }
+    };
+}
+
+on_all_databases!(
+    demo_history_up_down_and_up_again,
+    a_failing_revision_keeps_nothing_or_asks_for_repair,
+    relative_steps_and_prefixes_on_a_chain,
+    transaction_mode_all,
+    a_database_ahead_of_the_binary_is_refused,
+    irreversible_revisions_refuse_before_running,
+    transaction_false_sections_record_progress,
+);
+
+const DEMO_TABLES: [&str; 7] = [
+    "audit_log",
+    "invitations",
+    "memberships",
+    "organisations",
+    "plans",
+    "subscriptions",
+    "users",
+];
+
+async fn demo_history_up_down_and_up_again(url: String, _dialect: Dialect) {
+    let mut db = Migrator::new(&DEMO).connect(&url).await.unwrap();
+    assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), DEMO.revisions.len());
+    assert_eq!(db.current().await.unwrap(), ["a3b4c5d6e7f8"]);
+    assert_eq!(tables(&url).await, DEMO_TABLES);
+    assert!(db.upgrade("heads").await.unwrap().applied.is_empty());
+    db.downgrade("base").await.unwrap();
+    assert!(db.current().await.unwrap().is_empty());
+    assert!(tables(&url).await.is_empty());
+    db.upgrade("heads").await.unwrap();
+    assert_eq!(tables(&url).await, DEMO_TABLES);
+    db.close().await;
+}
+
+fn failing_history() -> History {
+    let mut h = History::new();
+    h.revision("ok1", &[], "CREATE TABLE first (id INTEGER);", "DROP TABLE first;");
+    h.revision(
+        "ok2",
+        &["ok1"],
+        "CREATE TABLE second (id INTEGER);",
+        "DROP TABLE second;",
+    );
+    h.revision(
+        "bad3",
+        &["ok2"],
+        "CREATE TABLE third (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+        "DROP TABLE third;",
+    );
+    h
+}
+
+async fn a_failing_revision_keeps_nothing_or_asks_for_repair(url: String, dialect: Dialect) {
+    let h = failing_history();
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    let err = db.upgrade("head").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Failed { .. }), "{text}");
+    assert!(
+        text.contains("revision bad3 (00003_bad3.sql) failed during upgrade"),
+        "{text}"
+    );
+    assert_eq!(db.current().await.unwrap(), ["ok2"]);
+    if dialect == Dialect::Mysql {
+        // DDL cannot be rolled back: the first statement stays, the
+        // revision is recorded as failed, and nothing runs until repair.
+        assert_eq!(tables(&url).await, ["first", "second", "third"]);
+        let text = db.upgrade("head").await.unwrap_err().to_string();
+        assert!(
+            text.contains("failed during upgrade at statement 2 of 2 (`INSERT INTO no_such_table"),
+            "{text}"
+        );
+        assert!(text.contains("migrator repair bad3"), "{text}");
+        assert!(
+            db.downgrade("base").await.is_err(),
+            "every command waits for the repair"
+        );
+        exec(&url, "DROP TABLE third").await;
+        db.repair(Some("bad3"), Repair::RolledBack).await.unwrap();
+        db.downgrade("base").await.unwrap();
+        assert!(tables(&url).await.is_empty());
+    } else {
+        // Rolled back whole: the next run simply fails the same way.
+        assert_eq!(tables(&url).await, ["first", "second"]);
+        let text = db.upgrade("head").await.unwrap_err().to_string();
+        assert!(text.contains("Nothing of it was kept"), "{text}");
+        db.downgrade("base").await.unwrap();
+    }
+    db.close().await;
+}
+
+async fn relative_steps_and_prefixes_on_a_chain(url: String, _dialect: Dialect) {
+    let m = chain(30).load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    assert_eq!(db.upgrade("head").await.unwrap().applied.len(), 30);
+    db.downgrade("-1").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0029"]);
+    db.downgrade("-10").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0019"]);
+    db.upgrade("+2").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0021"]);
+    db.upgrade("r0025").await.unwrap();
+    assert_eq!(tables(&url).await.len(), 25);
+    db.close().await;
+}
+
+async fn transaction_mode_all(url: String, dialect: Dialect) {
+    let m = failing_history().load();
+    let mut db = Migrator::new(&m)
+        .transaction_mode(TransactionMode::All)
+        .connect(&url)
+        .await
+        .unwrap();
+    let err = db.upgrade("head").await.unwrap_err();
+    let text = err.to_string();
+    if dialect == Dialect::Mysql {
+        assert!(matches!(err, Error::Config(_)), "{text}");
+        assert!(
+            text.contains("transaction mode `all` needs DDL that can be rolled back"),
+            "{text}"
+        );
+        assert!(db.current().await.unwrap().is_empty());
+    } else {
+        assert!(text.contains("the whole run was rolled back"), "{text}");
+        assert!(db.current().await.unwrap().is_empty());
+        assert!(tables(&url).await.is_empty());
+        assert_eq!(db.upgrade("ok2").await.unwrap().applied.len(), 2);
+    }
+    db.close().await;
+}
+
+async fn a_database_ahead_of_the_binary_is_refused(url: String, _dialect: Dialect) {
+    let mut h = chain(3);
+    let newer = h
+        .revision("r0004", &["r0003"], "CREATE TABLE t4 (id INTEGER);", "DROP TABLE t4;")
+        .load();
+    Migrator::new(&newer)
+        .connect(&url)
+        .await
+        .unwrap()
+        .upgrade("head")
+        .await
+        .unwrap();
+    let older = chain(3).load();
+    let err = Migrator::new(&older)
+        .connect(&url)
+        .await
+        .unwrap()
+        .upgrade("head")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the database is at r0004, which this binary does not contain"),
+        "{err}"
+    );
+}
+
+async fn irreversible_revisions_refuse_before_running(url: String, _dialect: Dialect) {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    h.write(
+        "00002_b2.sql",
+        "-- no way back\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up\nCREATE TABLE b (id INTEGER);\n",
+    );
+    h.revision("c3", &["b2"], "CREATE TABLE c (id INTEGER);", "DROP TABLE c;");
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("head").await.unwrap();
+    let text = db.downgrade("base").await.unwrap_err().to_string();
+    assert!(
+        text.contains("revision b2 (00002_b2.sql) has no `-- migrate:down` section"),
+        "{text}"
+    );
+    assert_eq!(db.current().await.unwrap(), ["c3"]);
+    assert_eq!(tables(&url).await, ["a", "b", "c"]);
+}
+
+async fn transaction_false_sections_record_progress(url: String, _dialect: Dialect) {
+    let mut h = History::new();
+    h.revision(
+        "a1",
+        &[],
+        "CREATE TABLE a (id INTEGER, name VARCHAR(20));",
+        "DROP TABLE a;",
+    );
+    h.write(
+        "00002_b2.sql",
+        "-- index outside a transaction\n-- Revision ID: b2\n-- Revises: a1\n\
+         -- migrate:up transaction:false\nCREATE INDEX ix_a_name ON a (name);\n\
+         -- migrate:up postgresql transaction:false\nCREATE INDEX CONCURRENTLY ix_a_name ON a (name);\n\
+         -- migrate:down transaction:false\nDROP INDEX ix_a_name;\n\
+         -- migrate:down mysql\nDROP INDEX ix_a_name ON a;\n",
+    );
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("head").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["b2"]);
+    db.downgrade("a1").await.unwrap();
+    db.upgrade("head").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["b2"]);
+    db.close().await;
+}
