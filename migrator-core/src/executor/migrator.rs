@@ -210,6 +210,8 @@ impl<'m> Connected<'m> {
         Ok(rows.iter().filter_map(|r| self.graph.index_of(r)).collect())
     }
 
+    /// Creates the bookkeeping tables if needed; called with the lock held
+    /// (concurrent `CREATE TABLE IF NOT EXISTS` can fail on PostgreSQL).
     async fn ensure_tables(&mut self) -> Result<(), Error> {
         let d = self.dialect();
         let sql = format!("{};\n{};", self.tables.create_version(d), self.tables.create_log(d));
@@ -299,9 +301,11 @@ impl<'m> Connected<'m> {
                     .to_owned(),
             ));
         }
-        self.ensure_tables().await?;
         let lock = self.take_lock().await?;
-        let result = self.run_locked(direction, target, on_step).await;
+        let result = match self.ensure_tables().await {
+            Ok(()) => self.run_locked(direction, target, on_step).await,
+            Err(e) => Err(e),
+        };
         lock.release(&mut self.db).await;
         result
     }
@@ -344,9 +348,11 @@ impl<'m> Connected<'m> {
     /// Moves the version rows to `targets` without running any SQL
     /// (Alembic's `stamp`); with `purge`, every row is deleted first.
     pub async fn stamp(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        self.ensure_tables().await?;
         let lock = self.take_lock().await?;
-        let result = self.stamp_locked(targets, purge).await;
+        let result = match self.ensure_tables().await {
+            Ok(()) => self.stamp_locked(targets, purge).await,
+            Err(e) => Err(e),
+        };
         lock.release(&mut self.db).await;
         result
     }
@@ -400,9 +406,11 @@ impl<'m> Connected<'m> {
     /// finished) or as rolled back, with a `repair` row in the log.
     /// `revision` may be omitted when exactly one revision needs repair.
     pub async fn repair(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
-        self.ensure_tables().await?;
         let lock = self.take_lock().await?;
-        let result = self.repair_locked(revision, how).await;
+        let result = match self.ensure_tables().await {
+            Ok(()) => self.repair_locked(revision, how).await,
+            Err(e) => Err(e),
+        };
         lock.release(&mut self.db).await;
         result
     }

@@ -1,0 +1,266 @@
+//! Several `migrator` processes against one database, and a process
+//! killed in the middle of a revision, on all three databases.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tests::{History, Server, exec, server_db};
+
+fn migrator() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_migrator"));
+    c.env_remove("DATABASE_URL");
+    c
+}
+
+/// How many times each revision's SQL ran, read from the `runs` table.
+async fn runs(url: &str) -> Vec<(String, i64)> {
+    use sqlx::Connection;
+    let sql = "SELECT rev, CAST(COUNT(*) AS SIGNED) FROM runs GROUP BY rev ORDER BY rev";
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.replace("SIGNED", "INTEGER")))
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+    } else if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.replace("SIGNED", "BIGINT")))
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
+    }
+}
+
+/// 20 revisions, each recording in `runs` that its SQL ran.
+fn counted_history() -> History {
+    let mut h = History::new();
+    for i in 1..=20 {
+        let id = format!("r{i:02}");
+        let parent = format!("r{:02}", i - 1);
+        let create = if i == 1 {
+            "CREATE TABLE runs (rev VARCHAR(10) NOT NULL);\n"
+        } else {
+            ""
+        };
+        let up = format!("{create}CREATE TABLE t{i} (id INTEGER);\nINSERT INTO runs (rev) VALUES ('{id}');");
+        let revises: Vec<&str> = if i == 1 { vec![] } else { vec![parent.as_str()] };
+        h.revision(&id, &revises, &up, &format!("DROP TABLE t{i};"));
+    }
+    h
+}
+
+async fn eight_runners(url: &str, dir: &Path) {
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            migrator()
+                .arg("--dir")
+                .arg(dir)
+                .args(["-q", "-d", url, "upgrade", "head"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a runner failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let counts = runs(url).await;
+    assert_eq!(counts.len(), 20, "{counts:?}");
+    assert!(
+        counts.iter().all(|(_, n)| *n == 1),
+        "a revision ran more than once: {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn eight_concurrent_runners_apply_each_revision_once_sqlite() {
+    let h = counted_history();
+    eight_runners(&h.sqlite_url(), &h.migrations_dir()).await;
+}
+
+#[tokio::test]
+async fn eight_concurrent_runners_apply_each_revision_once_postgres() {
+    let Some(db) = server_db(Server::Postgres).await else {
+        return;
+    };
+    let h = counted_history();
+    eight_runners(&db.url, &h.migrations_dir()).await;
+}
+
+#[tokio::test]
+async fn eight_concurrent_runners_apply_each_revision_once_mysql() {
+    let Some(db) = server_db(Server::Mysql).await else {
+        return;
+    };
+    let h = counted_history();
+    eight_runners(&db.url, &h.migrations_dir()).await;
+}
+
+/// r1 creates the tables; r2 takes about 30 s unless `skip_sleep` has a
+/// row; r3 is quick.
+fn slow_history(server: Option<Server>) -> History {
+    let sleep = match server {
+        Some(Server::Postgres) => {
+            "SELECT pg_sleep(CASE WHEN (SELECT COUNT(*) FROM skip_sleep) > 0 THEN 0 ELSE 30 END);"
+        }
+        Some(Server::Mysql) => "SELECT SLEEP(IF((SELECT COUNT(*) FROM skip_sleep) > 0, 0, 30));",
+        None => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+             WHERE x < (CASE WHEN (SELECT COUNT(*) FROM skip_sleep) > 0 THEN 1 ELSE 500000000 END)) SELECT COUNT(*) FROM c;"
+        }
+    };
+    let mut h = History::new();
+    h.revision(
+        "r1",
+        &[],
+        "CREATE TABLE skip_sleep (x INTEGER);",
+        "DROP TABLE skip_sleep;",
+    );
+    h.revision(
+        "r2",
+        &["r1"],
+        &format!("CREATE TABLE during (id INTEGER);\n{sleep}"),
+        "DROP TABLE during;",
+    );
+    h.revision(
+        "r3",
+        &["r2"],
+        "CREATE TABLE after_it (id INTEGER);",
+        "DROP TABLE after_it;",
+    );
+    h
+}
+
+fn current(url: &str, dir: &Path) -> String {
+    let out = migrator()
+        .arg("--dir")
+        .arg(dir)
+        .args(["-d", url, "current"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Kills a runner in the middle of r2, then shows what the next run does.
+async fn killed_mid_revision(url: &str, server: Option<Server>) {
+    let h = slow_history(server);
+    let dir = h.migrations_dir();
+    let mut child = migrator()
+        .arg("--dir")
+        .arg(&dir)
+        .args(["-q", "-d", url, "upgrade", "head"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until r1 is in and r2 has had time to start, then SIGKILL.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while current(url, &dir) != "r1" {
+        assert!(Instant::now() < deadline, "r1 was never applied");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server may still be running the dead client's statement: end it,
+    // as an operator would.
+    match server {
+        Some(Server::Postgres) => {
+            exec(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").await;
+        }
+        Some(Server::Mysql) => kill_other_mysql_sessions(url).await,
+        None => {}
+    }
+    assert_eq!(
+        current(url, &dir),
+        "r1",
+        "the killed revision is not recorded as applied"
+    );
+    exec(url, "INSERT INTO skip_sleep (x) VALUES (1)").await;
+    let next = migrator()
+        .arg("--dir")
+        .arg(&dir)
+        .args(["-d", url, "upgrade", "head"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&next.stderr).into_owned();
+    if server == Some(Server::Mysql) {
+        // DDL cannot be rolled back: r2 is recorded as started and never
+        // finished, and the next run (holding the lock) treats it as failed.
+        assert_eq!(next.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("revision r2 (00002_r2.sql) was interrupted during upgrade"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("migrator repair r2"), "{stderr}");
+        exec(url, "DROP TABLE during").await;
+        let repair = migrator()
+            .arg("--dir")
+            .arg(&dir)
+            .args(["-d", url, "repair", "r2", "--rolled-back"])
+            .output()
+            .unwrap();
+        assert!(repair.status.success(), "{}", String::from_utf8_lossy(&repair.stderr));
+        let last = migrator()
+            .arg("--dir")
+            .arg(&dir)
+            .args(["-d", url, "upgrade", "head"])
+            .output()
+            .unwrap();
+        assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+    } else {
+        // Rolled back with the connection: the next run simply completes.
+        assert!(next.status.success(), "{stderr}");
+    }
+    assert_eq!(current(url, &dir), "r3 (head)");
+}
+
+async fn kill_other_mysql_sessions(url: &str) {
+    use sqlx::Connection;
+    let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+    let ids: Vec<u64> = sqlx::query_scalar(
+        "SELECT CAST(id AS UNSIGNED) FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    for id in ids {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("KILL {id}")))
+            .execute(&mut c)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_runner_killed_mid_revision_sqlite() {
+    let h = History::new();
+    killed_mid_revision(&h.sqlite_url(), None).await;
+}
+
+#[tokio::test]
+async fn a_runner_killed_mid_revision_postgres() {
+    let Some(db) = server_db(Server::Postgres).await else {
+        return;
+    };
+    killed_mid_revision(&db.url, Some(Server::Postgres)).await;
+}
+
+#[tokio::test]
+async fn a_runner_killed_mid_revision_mysql() {
+    let Some(db) = server_db(Server::Mysql).await else {
+        return;
+    };
+    killed_mid_revision(&db.url, Some(Server::Mysql)).await;
+}
