@@ -241,3 +241,30 @@ async fn transaction_false_sections_record_progress(url: String, _dialect: Diale
     assert_eq!(db.current().await.unwrap(), ["b2"]);
     db.close().await;
 }
+
+/// A revision whose SQL kills its own connection.
+async fn dropped_connection(url: String, kill: &str) {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    h.revision("b2", &["a1"], kill, "SELECT 1;");
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    let err = db.upgrade("head").await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("revision b2 (00002_b2.sql) failed during upgrade"), "{text}");
+    // A fresh connection sees a1 applied and b2 not.
+    let mut again = Migrator::new(&m).connect(&url).await.unwrap();
+    assert_eq!(again.current().await.unwrap(), ["a1"]);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_a_clear_error_postgres() {
+    let Some(db) = tests::server_db(tests::Server::Postgres).await else { return };
+    dropped_connection(db.url.clone(), "SELECT pg_terminate_backend(pg_backend_pid());").await;
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_a_clear_error_mysql() {
+    let Some(db) = tests::server_db(tests::Server::Mysql).await else { return };
+    dropped_connection(db.url.clone(), "KILL CONNECTION_ID();").await;
+}
