@@ -251,7 +251,10 @@ async fn dropped_connection(url: String, kill: &str) {
     let mut db = Migrator::new(&m).connect(&url).await.unwrap();
     let err = db.upgrade("head").await.unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("revision b2 (00002_b2.sql) failed during upgrade"), "{text}");
+    assert!(
+        text.contains("revision b2 (00002_b2.sql) failed during upgrade"),
+        "{text}"
+    );
     // A fresh connection sees a1 applied and b2 not.
     let mut again = Migrator::new(&m).connect(&url).await.unwrap();
     assert_eq!(again.current().await.unwrap(), ["a1"]);
@@ -259,12 +262,16 @@ async fn dropped_connection(url: String, kill: &str) {
 
 #[tokio::test]
 async fn a_dropped_connection_is_a_clear_error_postgres() {
-    let Some(db) = tests::server_db(tests::Server::Postgres).await else { return };
+    let Some(db) = tests::server_db(tests::Server::Postgres).await else {
+        return;
+    };
     dropped_connection(db.url.clone(), "SELECT pg_terminate_backend(pg_backend_pid());").await;
 }
 
 #[tokio::test]
 async fn a_dropped_connection_is_a_clear_error_mysql() {
-    let Some(db) = tests::server_db(tests::Server::Mysql).await else { return };
+    let Some(db) = tests::server_db(tests::Server::Mysql).await else {
+        return;
+    };
     dropped_connection(db.url.clone(), "KILL CONNECTION_ID();").await;
 }
