@@ -69,7 +69,7 @@ impl Db {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => Some(sqlx::PgConnection::connect(url.for_driver()).await.map(Db::Postgres)),
             #[cfg(feature = "mysql")]
-            Dialect::Mysql => Some(sqlx::MySqlConnection::connect(url.for_driver()).await.map(Db::Mysql)),
+            Dialect::Mysql => Some(connect_mysql(url).await.map(Db::Mysql)),
             #[allow(unreachable_patterns)] // reachable when a driver is compiled out
             _ => None,
         }
@@ -218,4 +218,28 @@ async fn connect_sqlite(url: &DatabaseUrl, busy_timeout: Duration) -> Result<sql
         };
     }
     options.connect().await
+}
+
+/// A MySQL session as the `mysql`/`mariadb` client opens it: the server's
+/// `sql_mode` and time zone, not sqlx's (which adds `PIPES_AS_CONCAT` and
+/// `IGNORE_SPACE` and sets UTC), with the `utf8mb4` character set.
+/// Triggers and routines keep the `sql_mode` they were created under, so
+/// this matters for the schema a revision leaves.
+#[cfg(feature = "mysql")]
+async fn connect_mysql(url: &DatabaseUrl) -> Result<sqlx::MySqlConnection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    use sqlx::mysql::MySqlConnectOptions;
+
+    let mut conn = MySqlConnectOptions::from_str(url.for_driver())?
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(None)
+        .connect()
+        .await?;
+    // The driver's handshake also asks for IGNORE_SPACE; go back to exactly
+    // the server's default.
+    sqlx::raw_sql("SET SESSION sql_mode = @@GLOBAL.sql_mode")
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
 }

@@ -1,0 +1,414 @@
+//! Long, realistic histories applied by migrator and, file by file, by the
+//! database's own client (`sqlite3`, `psql`, `mariadb`), up and back down:
+//! the resulting schemas, as the database's own dump tool prints them, must
+//! be the same.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+
+use migrator_core::{Dialect, Migrator};
+use tests::{History, Server, server_db};
+
+/// How many revisions each generated history has.
+const REVISIONS: usize = 150;
+
+/// One revision: the up and down statements, each complete on its own.
+struct Rev {
+    up: Vec<String>,
+    down: Vec<String>,
+}
+
+/// A history that exercises what real projects accumulate on `dialect`.
+fn history(dialect: Dialect) -> Vec<Rev> {
+    (0..REVISIONS).map(|i| revision(dialect, i)).collect()
+}
+
+fn rev(up: &[String], down: &[String]) -> Rev {
+    Rev {
+        up: up.to_vec(),
+        down: down.to_vec(),
+    }
+}
+
+fn revision(dialect: Dialect, i: usize) -> Rev {
+    // Each group of revisions builds on a table created by its first one.
+    let g = i / 8;
+    let t = format!("items_{g}");
+    match (dialect, i % 8) {
+        (_, 0) => {
+            let id = match dialect {
+                Dialect::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+                Dialect::Postgres => "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+                Dialect::Mysql => "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+            };
+            rev(
+                &[format!(
+                    "CREATE TABLE {t} ({id}, name VARCHAR(100) NOT NULL, status VARCHAR(20), price INTEGER NOT NULL DEFAULT 0)"
+                )],
+                &[format!("DROP TABLE {t}")],
+            )
+        }
+        (_, 1) => rev(
+            &[
+                format!(
+                    "INSERT INTO {t} (name, status, price) VALUES ('Alpha; first', 'new', 10), ('beta', NULL, 20), ('O''Brien', 'old', 30)"
+                ),
+                format!("UPDATE {t} SET status = 'unknown' WHERE status IS NULL"),
+            ],
+            &[format!("DELETE FROM {t}")],
+        ),
+        (Dialect::Postgres, 2) => rev(
+            &[
+                format!("CREATE TYPE mood_{g} AS ENUM ('happy', 'sad', 'meh')"),
+                format!("ALTER TABLE {t} ADD COLUMN mood mood_{g} NOT NULL DEFAULT 'meh'"),
+            ],
+            &[
+                format!("ALTER TABLE {t} DROP COLUMN mood"),
+                format!("DROP TYPE mood_{g}"),
+            ],
+        ),
+        (Dialect::Mysql, 2) => rev(
+            &[format!(
+                "ALTER TABLE {t} ADD COLUMN mood ENUM('happy', 'sad', 'meh') NOT NULL DEFAULT 'meh'"
+            )],
+            &[format!("ALTER TABLE {t} DROP COLUMN mood")],
+        ),
+        (Dialect::Sqlite, 2) => rev(
+            // The table rebuild SQLite needs to add a CHECK constraint.
+            &[
+                format!(
+                    "CREATE TABLE {t}_new (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(100) NOT NULL, status VARCHAR(20), \
+                     price INTEGER NOT NULL DEFAULT 0 CHECK (price >= 0))"
+                ),
+                format!("INSERT INTO {t}_new (id, name, status, price) SELECT id, name, status, price FROM {t}"),
+                format!("DROP TABLE {t}"),
+                format!("ALTER TABLE {t}_new RENAME TO {t}"),
+            ],
+            &[
+                format!(
+                    "CREATE TABLE {t}_old (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(100) NOT NULL, status VARCHAR(20), \
+                     price INTEGER NOT NULL DEFAULT 0)"
+                ),
+                format!("INSERT INTO {t}_old (id, name, status, price) SELECT id, name, status, price FROM {t}"),
+                format!("DROP TABLE {t}"),
+                format!("ALTER TABLE {t}_old RENAME TO {t}"),
+            ],
+        ),
+        (Dialect::Postgres, 3) => rev(
+            &[
+                format!(
+                    "CREATE FUNCTION lower_name_{g}() RETURNS trigger AS $body$\nBEGIN\n  NEW.name := lower(NEW.name); -- keep; this\n  RETURN NEW;\nEND;\n$body$ LANGUAGE plpgsql"
+                ),
+                format!(
+                    "CREATE TRIGGER trg_lower_{g} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION lower_name_{g}()"
+                ),
+            ],
+            &[
+                format!("DROP TRIGGER trg_lower_{g} ON {t}"),
+                format!("DROP FUNCTION lower_name_{g}()"),
+            ],
+        ),
+        (Dialect::Mysql, 3) => rev(
+            &[format!(
+                "CREATE TRIGGER trg_lower_{g} BEFORE INSERT ON {t} FOR EACH ROW\nBEGIN\n  IF NEW.status IS NULL THEN\n    SET NEW.status = 'new';\n  END IF;\n  SET NEW.name = LOWER(NEW.name);\nEND"
+            )],
+            &[format!("DROP TRIGGER trg_lower_{g}")],
+        ),
+        (Dialect::Sqlite, 3) => rev(
+            &[format!(
+                "CREATE TRIGGER trg_lower_{g} AFTER INSERT ON {t} FOR EACH ROW\nBEGIN\n  UPDATE {t} SET name = lower(name) WHERE id = NEW.id;\n  UPDATE {t} SET status = CASE WHEN NEW.status IS NULL THEN 'new' ELSE NEW.status END WHERE id = NEW.id;\nEND"
+            )],
+            &[format!("DROP TRIGGER trg_lower_{g}")],
+        ),
+        (_, 4) => rev(
+            &[format!(
+                "CREATE VIEW {t}_priced AS SELECT id, name, price * 2 AS double_price FROM {t} WHERE price > 0"
+            )],
+            &[format!("DROP VIEW {t}_priced")],
+        ),
+        (Dialect::Mysql, 5) => rev(
+            &[
+                format!("CREATE INDEX ix_{t}_status ON {t} (status, price)"),
+                format!("CREATE INDEX ix_{t}_name ON {t} (name(10))"),
+            ],
+            &[
+                format!("DROP INDEX ix_{t}_name ON {t}"),
+                format!("DROP INDEX ix_{t}_status ON {t}"),
+            ],
+        ),
+        (_, 5) => rev(
+            &[
+                format!("CREATE INDEX ix_{t}_status ON {t} (status) WHERE status IS NOT NULL"),
+                format!("CREATE INDEX ix_{t}_lower ON {t} (lower(name))"),
+            ],
+            &[format!("DROP INDEX ix_{t}_lower"), format!("DROP INDEX ix_{t}_status")],
+        ),
+        (Dialect::Postgres, 6) => rev(
+            &[
+                format!(
+                    "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'audit_{g}') THEN\n    EXECUTE 'CREATE TABLE audit_{g} (id BIGINT, note TEXT)';\n  END IF;\nEND\n$$"
+                ),
+                format!("COMMENT ON TABLE audit_{g} IS E'notes; with a \\'quote\\''"),
+            ],
+            &[format!("DROP TABLE audit_{g}")],
+        ),
+        (Dialect::Mysql, 6) => rev(
+            &[
+                format!(
+                    "CREATE PROCEDURE touch_{g}(IN n INT)\nBEGIN\n  DECLARE i INT DEFAULT 0;\n  WHILE i < n DO\n    UPDATE {t} SET price = price + 1 WHERE id = i;\n    SET i = i + 1;\n  END WHILE;\n  SELECT CASE WHEN n > 1 THEN 'many' ELSE 'one' END;\nEND"
+                ),
+                format!("CREATE TABLE audit_{g} (id BIGINT, note VARCHAR(100) DEFAULT 'it\\'s; fine')"),
+            ],
+            &[format!("DROP TABLE audit_{g}"), format!("DROP PROCEDURE touch_{g}")],
+        ),
+        (Dialect::Sqlite, 6) => rev(
+            &[format!(
+                "CREATE TABLE audit_{g} (id INTEGER, note TEXT DEFAULT 'it''s; fine')"
+            )],
+            &[format!("DROP TABLE audit_{g}")],
+        ),
+        _ => rev(
+            &[
+                format!("ALTER TABLE {t} ADD COLUMN extra_{i} VARCHAR(10)"),
+                format!("UPDATE {t} SET extra_{i} = 'x'"),
+            ],
+            &[format!("ALTER TABLE {t} DROP COLUMN extra_{i}")],
+        ),
+    }
+}
+
+/// The history as migrator revision files.
+fn write_files(revs: &[Rev]) -> History {
+    let mut h = History::new();
+    for (i, r) in revs.iter().enumerate() {
+        let id = format!("p{i:04}");
+        let parent = format!("p{:04}", i.wrapping_sub(1));
+        let revises: Vec<&str> = if i == 0 { vec![] } else { vec![parent.as_str()] };
+        h.revision(&id, &revises, &(r.up.join(";\n") + ";"), &(r.down.join(";\n") + ";"));
+    }
+    h
+}
+
+/// Feeds statements to the dialect's own client, the way a person would
+/// run a file with it (with a custom delimiter for MySQL's routines).
+fn client(dialect: Dialect, url: &str, statements: &[String]) {
+    let (mut cmd, input) = match dialect {
+        Dialect::Sqlite => {
+            let path = url.trim_start_matches("sqlite://");
+            let mut c = Command::new("sqlite3");
+            c.args(["-bail", path]);
+            (c, statements.iter().map(|s| format!("{s};\n")).collect::<String>())
+        }
+        Dialect::Postgres => {
+            let mut c = Command::new("psql");
+            c.args(["-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
+            (c, statements.iter().map(|s| format!("{s};\n")).collect::<String>())
+        }
+        Dialect::Mysql => {
+            let (rest, db) = url.trim_start_matches("mysql://").rsplit_once('/').unwrap();
+            let (user, host) = rest.split_once('@').unwrap();
+            let (host, port) = host.split_once(':').unwrap_or((host, "3306"));
+            let mut c = Command::new("mariadb");
+            c.args([
+                "-h",
+                host,
+                "-P",
+                port,
+                "-u",
+                user,
+                "--default-character-set=utf8mb4",
+                db,
+            ]);
+            (
+                c,
+                format!(
+                    "DELIMITER //\n{}",
+                    statements.iter().map(|s| format!("{s}//\n")).collect::<String>()
+                ),
+            )
+        }
+    };
+    use std::io::Write as _;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{dialect} client failed: {}\n{input}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The schema as the database's own dump tool prints it, without
+/// migrator's tables and without what differs between two databases.
+fn dump(dialect: Dialect, url: &str) -> String {
+    let output = match dialect {
+        Dialect::Sqlite => Command::new("sqlite3")
+            .args([url.trim_start_matches("sqlite://"), ".schema"])
+            .output(),
+        Dialect::Postgres => Command::new("pg_dump")
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "-T",
+                "migrator_*",
+                "-d",
+                url,
+            ])
+            .output(),
+        Dialect::Mysql => {
+            let (rest, db) = url.trim_start_matches("mysql://").rsplit_once('/').unwrap();
+            let (user, host) = rest.split_once('@').unwrap();
+            let (host, port) = host.split_once(':').unwrap_or((host, "3306"));
+            Command::new("mariadb-dump")
+                .args([
+                    "-h",
+                    host,
+                    "-P",
+                    port,
+                    "-u",
+                    user,
+                    "--no-data",
+                    "--skip-comments",
+                    "--routines",
+                    "--triggers",
+                ])
+                .arg(format!("--ignore-table={db}.migrator_version"))
+                .arg(format!("--ignore-table={db}.migrator_log"))
+                .arg(db)
+                .output()
+        }
+    }
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| {
+            !l.contains("migrator_")
+                && !l.starts_with("-- Dumped")
+                && !l.starts_with("\\restrict")
+                && !l.starts_with("\\unrestrict")
+        })
+        .map(|l| {
+            // AUTO_INCREMENT counters differ with the path taken, not the schema.
+            match l.find(" AUTO_INCREMENT=") {
+                Some(i) => {
+                    let rest = &l[i + 16..];
+                    let end = rest.find(' ').unwrap_or(rest.len());
+                    format!("{}{}", &l[..i], &rest[end..])
+                }
+                None => l.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn parity(dialect: Dialect, ours: &str, theirs: &str) {
+    let revs = history(dialect);
+    let h = write_files(&revs);
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(ours).await.unwrap();
+    assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), REVISIONS);
+    for r in &revs {
+        client(dialect, theirs, &r.up);
+    }
+    let up = dump(dialect, ours);
+    assert!(up.contains("items_0"), "the dump shows the schema:\n{up}");
+    let reference = dump(dialect, theirs);
+    if up != reference {
+        let first = up.lines().zip(reference.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let around = |d: &str| {
+            d.lines()
+                .skip(first.saturating_sub(3))
+                .take(8)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "schemas differ after upgrading, from line {first}:\nmigrator:\n{}\nclient:\n{}",
+            around(&up),
+            around(&reference)
+        );
+    }
+    db.downgrade("base").await.unwrap();
+    for r in revs.iter().rev() {
+        client(dialect, theirs, &r.down);
+    }
+    let down = dump(dialect, ours);
+    assert_eq!(down, dump(dialect, theirs), "schemas differ after downgrading");
+    assert!(!down.contains("items_"), "everything was dropped:\n{down}");
+}
+
+fn tool(name: &str) -> bool {
+    let found = Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("`{name}` is required under CI=true");
+        }
+        eprintln!("skipped: `{name}` is not installed");
+    }
+    found
+}
+
+#[tokio::test]
+async fn sqlite_history_matches_sqlite3() {
+    if !tool("sqlite3") {
+        return;
+    }
+    let (a, b) = (History::new(), History::new());
+    parity(Dialect::Sqlite, &a.sqlite_url(), &b.sqlite_url()).await;
+}
+
+#[tokio::test]
+async fn postgres_history_matches_psql() {
+    if !tool("psql") || !tool("pg_dump") {
+        return;
+    }
+    let Some(a) = server_db(Server::Postgres).await else {
+        return;
+    };
+    let Some(b) = server_db(Server::Postgres).await else {
+        return;
+    };
+    parity(Dialect::Postgres, &a.url, &b.url).await;
+}
+
+#[tokio::test]
+async fn mysql_history_matches_mariadb_client() {
+    if !tool("mariadb") || !tool("mariadb-dump") {
+        return;
+    }
+    let Some(a) = server_db(Server::Mysql).await else {
+        return;
+    };
+    let Some(b) = server_db(Server::Mysql).await else {
+        return;
+    };
+    parity(Dialect::Mysql, &a.url, &b.url).await;
+}
+
+#[test]
+fn the_histories_put_semicolons_inside_statements() {
+    // So that migrator's splitter is exercised, while the clients get the
+    // statements as written.
+    for d in Dialect::ALL {
+        let revs = history(d);
+        let inner = revs.iter().flat_map(|r| &r.up).filter(|s| s.contains(';')).count();
+        assert!(inner >= REVISIONS / 8, "{d}: {inner}");
+    }
+}
