@@ -275,3 +275,43 @@ async fn a_dropped_connection_is_a_clear_error_mysql() {
     };
     dropped_connection(db.url.clone(), "KILL CONNECTION_ID();").await;
 }
+
+#[tokio::test]
+async fn version_table_schema_on_postgres() {
+    let Some(db) = tests::server_db(tests::Server::Postgres).await else {
+        return;
+    };
+    exec(&db.url, "CREATE SCHEMA meta").await;
+    let m = chain(2).load();
+    let mut conn = Migrator::new(&m)
+        .version_table_schema(Some("meta".to_owned()))
+        .connect(&db.url)
+        .await
+        .unwrap();
+    conn.upgrade("head").await.unwrap();
+    assert_eq!(conn.current().await.unwrap(), ["r0002"]);
+    // The bookkeeping is in `meta`, the user's tables where they belong.
+    assert_eq!(tables(&db.url).await, ["t1", "t2"]);
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meta.migrator_version")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_revision_with_nothing_for_the_dialect_is_named() {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    h.write("00002_b2.sql", "-- pg only\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up postgresql\nCREATE EXTENSION IF NOT EXISTS pgcrypto;\n");
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&h.sqlite_url()).await.unwrap();
+    let text = db.upgrade("head").await.unwrap_err().to_string();
+    assert!(
+        text.contains("revision b2 (00002_b2.sql) has no `-- migrate:up` section for sqlite"),
+        "{text}"
+    );
+    assert!(db.current().await.unwrap().is_empty(), "nothing ran");
+}
