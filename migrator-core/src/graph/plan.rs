@@ -266,6 +266,19 @@ impl<'m> Graph<'m> {
             let above = self.descendants(&[dest], true);
             let below = self.ancestors(&[dest], true);
             if filtered.iter().any(|&h| above[h]) {
+                // Rows both above and below the target: Alembic asserts
+                // this never happens; say so plainly.
+                if let Some(&low) = filtered.iter().find(|&&h| below[h]) {
+                    let (low, dest) = (&self.revision(low).id, &self.revision(dest).id);
+                    return Err(PlanError::Rows {
+                        command: "stamp",
+                        current: self.current_text(current),
+                        detail: format!(
+                            "the rows lie both below ({low}) and above {dest}, so there is no single way to move \
+                             them; use `migrator stamp --purge {dest}`"
+                        ),
+                    });
+                }
                 moves.push(StampMove {
                     from: filtered.clone(),
                     to: Some(dest),

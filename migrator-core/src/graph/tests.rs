@@ -425,4 +425,8 @@ fn stamps_move_rows_like_alembic() {
     // Purge forgets the rows first; an unrelated target is then a new branch.
     assert_eq!(stamp(&[idx("n")], &["c"], true).unwrap(), "c");
     assert!(stamp(&[], &["zzz"], false).is_err());
+    // Rows below and above the target at once: no single way to move them
+    // (Alembic fails an assertion here).
+    let err = stamp(&[idx("b"), idx("m")], &["d"], false).unwrap_err().to_string();
+    assert!(err.contains("the rows lie both below (b) and above d"), "{err}");
 }
