@@ -1,5 +1,6 @@
-//! The executor against real SQLite databases: applying, reverting,
-//! relative steps, and failures that keep nothing of the failed revision.
+//! SQLite-specific executor tests: the demo's branch rows, a 300-revision
+//! chain, `transaction:false` sections and `repair`. The cases every
+//! dialect shares are in `databases.rs`.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -87,118 +88,6 @@ async fn a_long_chain_moves_by_relative_steps_and_prefixes() {
     assert!(db.upgrade("r0100").await.unwrap().applied.is_empty());
     assert_eq!(db.current().await.unwrap(), ["r0295"]);
     assert_eq!(sqlite_tables(&url).await.len(), 295);
-}
-
-fn failing_history() -> History {
-    let mut h = History::new();
-    h.revision("ok1", &[], "CREATE TABLE first (id INTEGER);", "DROP TABLE first;");
-    h.revision(
-        "ok2",
-        &["ok1"],
-        "CREATE TABLE second (id INTEGER);",
-        "DROP TABLE second;",
-    );
-    h.revision(
-        "bad3",
-        &["ok2"],
-        "CREATE TABLE third (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
-        "DROP TABLE third;",
-    );
-    h
-}
-
-#[tokio::test]
-async fn a_failing_revision_is_rolled_back_alone() {
-    let h = failing_history();
-    let m = h.load();
-    let url = h.sqlite_url();
-    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
-    let err = db.upgrade("head").await.unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, Error::Failed { .. }), "{text}");
-    assert!(
-        text.contains("bad3") && text.contains("00003_bad3.sql") && text.contains("no_such_table"),
-        "{text}"
-    );
-    assert!(text.contains("Applied before it and kept: ok1, ok2"), "{text}");
-    assert_eq!(db.current().await.unwrap(), ["ok2"]);
-    // The first statement of the failed revision was rolled back too.
-    assert_eq!(sqlite_tables(&url).await, ["first", "second"]);
-    let log = sqlite_log(&url).await;
-    assert_eq!(log.last().unwrap(), &("bad3".to_owned(), "upgrade".to_owned(), false));
-}
-
-#[tokio::test]
-async fn transaction_mode_all_keeps_nothing_on_failure() {
-    let h = failing_history();
-    let m = h.load();
-    let url = h.sqlite_url();
-    let mut db = Migrator::new(&m)
-        .transaction_mode(TransactionMode::All)
-        .connect(&url)
-        .await
-        .unwrap();
-    let text = db.upgrade("head").await.unwrap_err().to_string();
-    assert!(text.contains("the whole run was rolled back"), "{text}");
-    assert!(db.current().await.unwrap().is_empty());
-    assert!(sqlite_tables(&url).await.is_empty());
-    // Without the bad revision, `all` applies everything in one go.
-    let report = db.upgrade("ok2").await.unwrap();
-    assert_eq!(report.applied.len(), 2);
-    assert_eq!(db.current().await.unwrap(), ["ok2"]);
-}
-
-#[tokio::test]
-async fn a_database_ahead_of_the_binary_is_refused() {
-    let mut h = chain(3);
-    let url = h.sqlite_url();
-    let newer = h
-        .revision("r0004", &["r0003"], "CREATE TABLE t4 (id INTEGER);", "DROP TABLE t4;")
-        .load();
-    Migrator::new(&newer)
-        .connect(&url)
-        .await
-        .unwrap()
-        .upgrade("head")
-        .await
-        .unwrap();
-    let older = chain(3).load();
-    let err = Migrator::new(&older)
-        .connect(&url)
-        .await
-        .unwrap()
-        .upgrade("head")
-        .await
-        .unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, Error::UnknownRevisions { .. }), "{text}");
-    assert!(
-        text.contains("the database is at r0004, which this binary does not contain"),
-        "{text}"
-    );
-}
-
-#[tokio::test]
-async fn irreversible_revisions_refuse_before_running() {
-    let mut h = History::new();
-    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
-    h.write(
-        "00002_b2.sql",
-        "-- no way back\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up\nCREATE TABLE b (id INTEGER);\n",
-    );
-    h.revision("c3", &["b2"], "CREATE TABLE c (id INTEGER);", "DROP TABLE c;");
-    let m = h.load();
-    let url = h.sqlite_url();
-    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
-    db.upgrade("head").await.unwrap();
-    let text = db.downgrade("base").await.unwrap_err().to_string();
-    assert!(
-        text.contains("revision b2 (00002_b2.sql) has no `-- migrate:down` section"),
-        "{text}"
-    );
-    // Nothing ran: c3 is still applied.
-    assert_eq!(db.current().await.unwrap(), ["c3"]);
-    assert_eq!(sqlite_tables(&url).await, ["a", "b", "c"]);
 }
 
 #[tokio::test]
