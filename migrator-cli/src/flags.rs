@@ -61,12 +61,18 @@ pub(crate) enum Command {
         /// head, heads, a revision id or prefix, label@head, +N, ...
         #[arg(allow_hyphen_values = true)]
         target: Option<String>,
+        /// Take the lock, run every check, print the steps, change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Revert revisions down to TARGET
     Downgrade {
         /// base, a revision id or prefix, -N, label@base, ...
         #[arg(allow_hyphen_values = true)]
         target: String,
+        /// Take the lock, run every check, print the steps, change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Move the version rows to REVISIONS without running any SQL
     Stamp {
@@ -77,17 +83,26 @@ pub(crate) enum Command {
         #[arg(long)]
         purge: bool,
     },
-    /// Resolve a revision that failed partway: record it as finished or as undone
+    /// Resolve a revision that failed partway (record it as finished or undone),
+    /// or accept the changed checksum of an applied revision
+    #[command(group = clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back", "accept_checksum"]))]
     Repair {
-        /// The revision (may be left out when only one needs repair)
+        /// The revision (may be left out when only one failed partway)
         revision: Option<String>,
         /// You finished its remaining statements by hand: record it as applied
-        #[arg(long, conflicts_with = "rolled_back", required_unless_present = "rolled_back")]
+        #[arg(long)]
         applied: bool,
         /// You undid its partial effects by hand: record it as not applied
         #[arg(long)]
         rolled_back: bool,
+        /// Its file was changed on purpose after it was applied: record the new checksum
+        #[arg(long)]
+        accept_checksum: bool,
     },
+    /// Every revision and where it stands: applied, pending, modified, unknown, failed, unverified
+    Status,
+    /// Exit 1 unless the database is at the heads, unmodified, with no failed revision
+    Check,
     /// Show the database's current revision(s) (-v: in full)
     Current {
         /// Fail (exit 1) unless the database is at every head

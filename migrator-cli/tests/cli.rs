@@ -473,3 +473,88 @@ fn read_commands_speak_json() {
     assert_eq!(parse(&["--json", "show", "current"])[0]["revision"], "5e6f708192a3");
     assert_eq!(parse(&["--json", "show", "8192"])[0]["is_merge_point"], true);
 }
+
+#[test]
+fn checksums_status_and_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    write(&dir, "1.sql", &rev("aaa1", "", "CREATE TABLE a (id INTEGER);"));
+    write(&dir, "2.sql", &rev("bbb2", "aaa1", "CREATE TABLE b (id INTEGER);"));
+    let run = |args: &[&str]| {
+        let mut all = vec!["--dir", "m", "-d", "sqlite://x.db"];
+        all.extend_from_slice(args);
+        migrator(tmp.path(), &all)
+    };
+    let check = |why: &str| {
+        let out = run(&["check"]);
+        (out.status.code(), text(&out.stderr), why.to_owned())
+    };
+    let (code, err, _) = check("empty");
+    assert_eq!(code, Some(1), "empty: {err}");
+    assert!(err.contains("no revision applied"), "{err}");
+    run(&["-q", "upgrade", "aaa1"]);
+    let (code, err, _) = check("behind");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("behind: 1 pending (bbb2)"), "{err}");
+    // A dry run changes nothing.
+    let dry = run(&["upgrade", "--dry-run"]);
+    assert!(
+        text(&dry.stdout).contains("would upgrade   bbb2"),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert_eq!(text(&run(&["current"]).stdout), "aaa1\n");
+    run(&["-q", "upgrade"]);
+    assert_eq!(check("up to date").0, Some(0));
+
+    // Editing comments of an applied revision is fine ...
+    write(
+        &dir,
+        "1.sql",
+        &rev("aaa1", "", "CREATE TABLE a (id INTEGER);").replacen("-- aaa1\n", "-- aaa1, renamed\n", 1),
+    );
+    assert_eq!(check("comment edit").0, Some(0));
+    // ... editing its SQL is not: upgrade refuses before running anything.
+    write(&dir, "3.sql", &rev("ccc3", "bbb2", "CREATE TABLE c (id INTEGER);"));
+    write(&dir, "1.sql", &rev("aaa1", "", "CREATE TABLE a (id BIGINT);"));
+    let out = run(&["upgrade"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("revision aaa1 (1.sql) was applied with checksum"), "{err}");
+    assert!(err.contains("migrator repair aaa1 --accept-checksum"), "{err}");
+    assert_eq!(text(&run(&["current"]).stdout), "bbb2\n", "ccc3 did not run");
+    let status = text(&run(&["status"]).stdout);
+    assert!(
+        status.lines().any(|l| l.starts_with("modified") && l.contains("aaa1")),
+        "{status}"
+    );
+    assert!(
+        status.lines().any(|l| l.starts_with("pending") && l.contains("ccc3")),
+        "{status}"
+    );
+    let (code, err, _) = check("modified");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("revision aaa1 (1.sql) is modified"), "{err}");
+    assert_eq!(run(&["repair", "aaa1", "--accept-checksum"]).status.code(), Some(0));
+    assert_eq!(run(&["-q", "upgrade"]).status.code(), Some(0));
+    assert_eq!(check("accepted").0, Some(0));
+
+    // A revision that failed partway.
+    write(
+        &dir,
+        "4.sql",
+        "-- d\n-- Revision ID: ddd4\n-- Revises: ccc3\n-- migrate:up transaction:false\nCREATE TABLE d (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n-- migrate:down\nDROP TABLE d;\n",
+    );
+    assert_eq!(run(&["-q", "upgrade"]).status.code(), Some(1));
+    let (code, err, _) = check("failed");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("revision ddd4 (4.sql) failed partway"), "{err}");
+    let json: serde_json::Value = serde_json::from_slice(&run(&["--json", "status"]).stdout).unwrap();
+    let states: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "applied", "applied", "failed"]);
+}

@@ -188,6 +188,18 @@ impl Tables {
         )
     }
 
+    /// The latest successful upgrade, downgrade, stamp or repair entry of
+    /// each revision: `revision, operation, checksum, started_at,
+    /// finished_at`.
+    pub fn select_recorded(&self, dialect: Dialect) -> String {
+        let log = self.log_table(dialect);
+        format!(
+            "SELECT revision, operation, checksum, started_at, finished_at FROM {log} WHERE id IN \
+             (SELECT MAX(id) FROM {log} WHERE success = {true_} GROUP BY revision) ORDER BY id",
+            true_ = if dialect == Dialect::Postgres { "true" } else { "1" },
+        )
+    }
+
     /// The name of the lock that serialises runners on this version table:
     /// the table's name and schema, hashed.
     pub fn lock_key(&self) -> i64 {

@@ -23,7 +23,9 @@ mod url;
 #[cfg(feature = "runtime")]
 mod executor;
 #[cfg(feature = "runtime")]
-pub use executor::{Applied, Connected, Error, Migrator, Repair, Report, TransactionMode};
+pub use executor::{
+    Applied, Connected, Error, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode,
+};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use dialect::Dialect;
@@ -32,5 +34,5 @@ pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step,
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use split::{Statement, split_statements};
-pub use time::now_utc;
+pub use time::{now_utc, parse_utc_millis};
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};

@@ -21,6 +21,30 @@ pub fn format_utc(secs: u64, millis: u32) -> String {
     )
 }
 
+/// Milliseconds since the Unix epoch of a timestamp written by
+/// [`format_utc`].
+pub fn parse_utc_millis(s: &str) -> Option<i64> {
+    let (date, time) = s.trim().split_once(' ')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (hms, millis) = time.split_once('.').unwrap_or((time, "0"));
+    let mut t = hms.split(':').map(|x| x.parse::<i64>());
+    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    let millis: i64 = millis.get(..3.min(millis.len()))?.parse().ok()?;
+    Some(((days_from_civil(y, m, day) * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + millis)
+}
+
+/// Howard Hinnant's civil-to-days algorithm.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -42,5 +66,11 @@ mod tests {
         assert_eq!(super::format_utc(0, 0), "1970-01-01 00:00:00.000");
         assert_eq!(super::format_utc(1_768_487_400, 5), "2026-01-15 14:30:00.005");
         assert_eq!(super::format_utc(951_782_400, 0), "2000-02-29 00:00:00.000");
+        assert_eq!(
+            super::parse_utc_millis("2026-01-15 14:30:00.005"),
+            Some(1_768_487_400_005)
+        );
+        assert_eq!(super::parse_utc_millis("1970-01-01 00:00:01.000"), Some(1000));
+        assert_eq!(super::parse_utc_millis("garbage"), None);
     }
 }

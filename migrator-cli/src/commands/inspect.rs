@@ -261,3 +261,99 @@ pub(crate) async fn show(settings: &Settings, migrations: &Migrations, ident: &s
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub(crate) async fn status(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
+    let mut db = connect(settings, migrations).await?;
+    let result = db.status().await;
+    db.close().await;
+    let lines = result?;
+    if settings.json {
+        let list: Vec<Value> = lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "revision": l.revision,
+                    "state": l.state.name(),
+                    "message": l.message,
+                    "path": l.path,
+                    "applied_at": l.applied_at,
+                    "duration_ms": l.duration.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                })
+            })
+            .collect();
+        render::print_json(&Value::Array(list));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = lines.iter().map(|l| l.revision.len()).max().unwrap_or(8).max(8);
+    println!(
+        "{:<10}  {:<width$}  {:<23}  {:>9}  MESSAGE",
+        "STATE", "REVISION", "APPLIED AT (UTC)", "DURATION"
+    );
+    for l in &lines {
+        let at = l.applied_at.as_deref().unwrap_or("-");
+        let took = l.duration.map_or_else(|| "-".to_owned(), render::duration);
+        println!(
+            "{:<10}  {:<width$}  {at:<23}  {took:>9}  {}",
+            l.state.name(),
+            l.revision,
+            l.message
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn check(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
+    use migrator_core::RevisionState as S;
+    let mut db = connect(settings, migrations).await?;
+    let result = db.status().await;
+    let rows = db.current().await;
+    db.close().await;
+    let (lines, rows) = (result?, rows?);
+    let graph = Graph::new(migrations)?;
+    let mut problems = Vec::new();
+    if rows.is_empty() {
+        problems.push("the database has no revision applied (empty); run `migrator upgrade heads`".to_owned());
+    }
+    let pending: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.state == S::Pending)
+        .map(|l| l.revision.as_str())
+        .collect();
+    if !pending.is_empty() && !rows.is_empty() {
+        problems.push(format!(
+            "the database is behind: {} pending ({}); run `migrator upgrade heads`",
+            pending.len(),
+            pending.join(", ")
+        ));
+    }
+    for l in &lines {
+        let (id, path) = (&l.revision, l.path.as_deref().unwrap_or(""));
+        match l.state {
+            S::Modified => problems.push(format!(
+                "revision {id} ({path}) is modified: its SQL changed after it was applied; restore the file or run \
+                 `migrator repair {id} --accept-checksum`"
+            )),
+            S::Failed => problems.push(format!(
+                "revision {id} ({path}) failed partway; `migrator upgrade` names the statement, then run `migrator repair {id}`"
+            )),
+            S::Unknown => problems.push(format!(
+                "the database has revision {id}, which this binary does not contain: the database is ahead of it"
+            )),
+            _ => {}
+        }
+    }
+    if problems.is_empty() {
+        if settings.verbosity > Verbosity::Quiet {
+            let heads: Vec<&str> = graph.heads().iter().map(|&h| &*graph.revision(h).id).collect();
+            println!(
+                "ok: the database is at the heads ({}), unmodified, with no failed revision",
+                heads.join(", ")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &problems {
+        eprintln!("check failed: {p}");
+    }
+    Ok(ExitCode::from(1))
+}

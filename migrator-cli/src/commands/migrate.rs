@@ -10,16 +10,36 @@ use super::connect;
 use crate::render::duration;
 use crate::settings::{Settings, Verbosity};
 
-pub(crate) async fn upgrade(settings: &Settings, migrations: &Migrations, target: &str) -> Result<ExitCode> {
-    run(settings, migrations, Direction::Up, target).await
-}
-
-pub(crate) async fn downgrade(settings: &Settings, migrations: &Migrations, target: &str) -> Result<ExitCode> {
-    run(settings, migrations, Direction::Down, target).await
-}
-
-async fn run(settings: &Settings, migrations: &Migrations, direction: Direction, target: &str) -> Result<ExitCode> {
+pub(crate) async fn run(
+    settings: &Settings,
+    migrations: &Migrations,
+    direction: Direction,
+    target: &str,
+    dry_run: bool,
+) -> Result<ExitCode> {
     let mut db = connect(settings, migrations).await?;
+    if dry_run {
+        let result = db.dry_run(direction, target).await;
+        db.close().await;
+        let report = result?;
+        let verb = if direction == Direction::Up {
+            "upgrade"
+        } else {
+            "downgrade"
+        };
+        for a in &report.applied {
+            println!("would {verb:<9} {}  {}", a.revision, a.message);
+        }
+        let at = if report.current.is_empty() {
+            "base".to_owned()
+        } else {
+            report.current.join(", ")
+        };
+        let n = report.applied.len();
+        let s = if n == 1 { "" } else { "s" };
+        println!("dry run: {n} revision{s} would run; the database would be at {at}; nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
     let loud = settings.verbosity > Verbosity::Quiet;
     let started = Instant::now();
     let mut print = |a: &Applied| {

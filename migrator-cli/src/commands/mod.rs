@@ -6,7 +6,7 @@ mod migrate;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use migrator_core::{Graph, Migrations, Migrator, Repair, load_dir};
+use migrator_core::{Direction, Graph, Migrations, Migrator, Repair, load_dir};
 
 use crate::flags::{Command, Flags};
 use crate::settings::{Settings, Verbosity};
@@ -24,15 +24,31 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
     };
     let graph = Graph::new(migrations)?;
     match &flags.command {
-        Command::Upgrade { target } => {
-            migrate::upgrade(&settings, migrations, target.as_deref().unwrap_or("heads")).await
+        Command::Upgrade { target, dry_run } => {
+            let target = target.as_deref().unwrap_or("heads");
+            migrate::run(&settings, migrations, Direction::Up, target, *dry_run).await
         }
-        Command::Downgrade { target } => migrate::downgrade(&settings, migrations, target).await,
+        Command::Downgrade { target, dry_run } => {
+            migrate::run(&settings, migrations, Direction::Down, target, *dry_run).await
+        }
         Command::Stamp { revisions, purge } => migrate::stamp(&settings, migrations, revisions, *purge).await,
-        Command::Repair { revision, applied, .. } => {
-            let how = if *applied { Repair::Applied } else { Repair::RolledBack };
+        Command::Repair {
+            revision,
+            applied,
+            accept_checksum,
+            ..
+        } => {
+            let how = if *applied {
+                Repair::Applied
+            } else if *accept_checksum {
+                Repair::AcceptChecksum
+            } else {
+                Repair::RolledBack
+            };
             migrate::repair(&settings, migrations, revision.as_deref(), how).await
         }
+        Command::Status => inspect::status(&settings, migrations).await,
+        Command::Check => inspect::check(&settings, migrations).await,
         Command::Current { check_heads } => inspect::current(&settings, migrations, *check_heads).await,
         Command::History {
             range,

@@ -73,6 +73,23 @@ pub enum Error {
         /// What was found.
         detail: String,
     },
+    /// An applied revision's SQL differs from what was applied.
+    #[error(
+        "revision {revision} ({path}) was applied with checksum {recorded}, but its SQL in this binary has checksum \
+         {current}: the file was edited after it was applied. Nothing was run. Restore the file as it was, or, if \
+         the change is intended (and already reflected in the database), run `migrator repair {revision} \
+         --accept-checksum`"
+    )]
+    ChecksumMismatch {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// The checksum in the log.
+        recorded: String,
+        /// The binary's checksum.
+        current: String,
+    },
     /// Another runner held the migration lock for longer than the timeout.
     #[error(
         "another migrator held the migration lock for {waited:?}; wait for it to finish, raise --lock-timeout, \

@@ -1,13 +1,14 @@
 //! The library API: configure a [`Migrator`], connect, then upgrade,
 //! downgrade or inspect.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::db::{Db, Value};
 use super::error::{Context, Error};
 use super::lock;
 use super::run::{self, StepError};
-use super::state::{self, Unfinished};
+use super::state::{self, Recorded, Unfinished};
 use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier};
 use crate::{
     DatabaseUrl, Dialect, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc, split_statements,
@@ -63,6 +64,58 @@ pub enum Repair {
     Applied,
     /// The user undid its partial effects: record it as not applied.
     RolledBack,
+    /// The revision's file was changed on purpose after it was applied:
+    /// record the binary's checksum as the applied one.
+    AcceptChecksum,
+}
+
+/// Where one revision stands in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisionState {
+    /// Applied, with the binary's checksum.
+    Applied,
+    /// Not applied.
+    Pending,
+    /// Applied, but the binary's SQL differs from what was applied.
+    Modified,
+    /// In the database, not in this binary.
+    Unknown,
+    /// Failed partway (or interrupted) and waiting for `repair`.
+    Failed,
+    /// Applied with no checksum on record (stamped, or adopted from
+    /// another tool).
+    Unverified,
+}
+
+impl RevisionState {
+    /// The state as `status` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RevisionState::Applied => "applied",
+            RevisionState::Pending => "pending",
+            RevisionState::Modified => "modified",
+            RevisionState::Unknown => "unknown",
+            RevisionState::Failed => "failed",
+            RevisionState::Unverified => "unverified",
+        }
+    }
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionStatus {
+    /// The revision id.
+    pub revision: String,
+    /// Its message (empty for unknown revisions).
+    pub message: String,
+    /// Its file (`None` for unknown revisions).
+    pub path: Option<String>,
+    /// Where it stands.
+    pub state: RevisionState,
+    /// When it was last applied, per the log.
+    pub applied_at: Option<String>,
+    /// How long that took.
+    pub duration: Option<Duration>,
 }
 
 /// Migrations plus settings, before connecting.
@@ -268,6 +321,153 @@ impl<'m> Connected<'m> {
         })
     }
 
+    /// Refuses to go on when an applied revision's SQL changed since it was
+    /// applied, or when the log shows revisions applied that this binary
+    /// does not contain.
+    fn check_recorded(&self, current: &[usize], recorded: &HashMap<String, Recorded>) -> Result<(), Error> {
+        let unknown: Vec<&String> = recorded
+            .iter()
+            .filter(|(r, rec)| rec.applies() && self.graph.index_of(r).is_none())
+            .map(|(r, _)| r)
+            .collect();
+        if let Some(first) = unknown.iter().min() {
+            let mut list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
+            list.sort_unstable();
+            return Err(Error::UnknownRevisions {
+                revisions: list.join(", "),
+                first: (*first).clone(),
+            });
+        }
+        let applied = self.graph.ancestors(current, true);
+        let d = self.dialect();
+        for i in (0..self.graph.len()).filter(|&i| applied[i]) {
+            let rev = self.graph.revision(i);
+            let Some(recorded) = recorded.get(&*rev.id).and_then(|r| r.checksum.as_deref()) else {
+                continue;
+            };
+            let current = rev.checksum(d).to_hex();
+            if recorded != current {
+                return Err(Error::ChecksumMismatch {
+                    revision: rev.id.to_string(),
+                    path: rev.path.to_string(),
+                    recorded: recorded.to_owned(),
+                    current,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the rows and the log, and runs every check a command makes
+    /// before planning.
+    async fn checked_rows(&mut self) -> Result<Vec<usize>, Error> {
+        let current = self.current_indices().await?;
+        let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
+        self.check_unfinished(&unfinished)?;
+        let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
+        self.check_recorded(&current, &recorded)?;
+        Ok(current)
+    }
+
+    /// Where every revision stands: applied, pending, modified, unknown,
+    /// failed or unverified, oldest first, then revisions the binary does
+    /// not contain.
+    pub async fn status(&mut self) -> Result<Vec<RevisionStatus>, Error> {
+        let rows = state::read_rows(&mut self.db, &self.tables).await?;
+        let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
+        let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
+        let graph = &self.graph;
+        let known: Vec<usize> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
+        let applied = graph.ancestors(&known, true);
+        let d = self.db.dialect();
+        let mut out = Vec::with_capacity(graph.len());
+        let mut order = graph.history();
+        order.reverse();
+        for i in order {
+            let rev = graph.revision(i);
+            let rec = recorded.get(&*rev.id);
+            let state = if unfinished.iter().any(|u| *u.revision == *rev.id) {
+                RevisionState::Failed
+            } else if !applied[i] {
+                RevisionState::Pending
+            } else {
+                match rec.and_then(|r| r.checksum.as_deref()) {
+                    None => RevisionState::Unverified,
+                    Some(c) if c == rev.checksum(d).to_hex() => RevisionState::Applied,
+                    Some(_) => RevisionState::Modified,
+                }
+            };
+            let (applied_at, duration) = match rec.filter(|_| applied[i]) {
+                Some(r) => (
+                    r.finished_at.clone(),
+                    duration_between(r.started_at.as_deref(), r.finished_at.as_deref()),
+                ),
+                None => (None, None),
+            };
+            out.push(RevisionStatus {
+                revision: rev.id.to_string(),
+                message: rev.message.to_string(),
+                path: Some(rev.path.to_string()),
+                state,
+                applied_at,
+                duration,
+            });
+        }
+        let mut unknown: Vec<String> = rows.iter().filter(|r| graph.index_of(r).is_none()).cloned().collect();
+        unknown.extend(
+            recorded
+                .iter()
+                .filter(|(r, rec)| rec.applies() && graph.index_of(r).is_none())
+                .map(|(r, _)| r.clone()),
+        );
+        unknown.sort();
+        unknown.dedup();
+        out.extend(unknown.into_iter().map(|revision| RevisionStatus {
+            revision,
+            message: String::new(),
+            path: None,
+            state: RevisionState::Unknown,
+            applied_at: None,
+            duration: None,
+        }));
+        Ok(out)
+    }
+
+    /// Plans `upgrade`/`downgrade` to `target` with the lock held and every
+    /// check made, and returns the steps without running anything.
+    pub async fn dry_run(&mut self, direction: Direction, target: &str) -> Result<Report, Error> {
+        let lock = self.take_lock().await?;
+        let result = async {
+            let current = self.checked_rows().await?;
+            let dialect = self.dialect();
+            let graph = &self.graph;
+            let plan = match direction {
+                Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
+                Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
+            };
+            let applied = plan
+                .steps
+                .iter()
+                .map(|s| {
+                    let rev = graph.revision(s.revision);
+                    Applied {
+                        revision: rev.id.to_string(),
+                        message: rev.message.to_string(),
+                        direction: s.direction,
+                        duration: Duration::ZERO,
+                    }
+                })
+                .collect();
+            Ok(Report {
+                applied,
+                current: ids(graph, plan.after.iter()),
+            })
+        }
+        .await;
+        lock.release(&mut self.db).await;
+        result
+    }
+
     /// Upgrades to `target` (`head`, `heads`, an id, a prefix, `+N`, ...).
     pub async fn upgrade(&mut self, target: &str) -> Result<Report, Error> {
         self.upgrade_with(target, &mut |_| {}).await
@@ -321,9 +521,7 @@ impl<'m> Connected<'m> {
         // On SQLite another runner may move the rows between our steps; each
         // time, plan again from where it left them.
         for _ in 0..10_000 {
-            let current = self.current_indices().await?;
-            let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
-            self.check_unfinished(&unfinished)?;
+            let current = self.checked_rows().await?;
             let dialect = self.dialect();
             let graph = &self.graph;
             let plan = match direction {
@@ -358,7 +556,7 @@ impl<'m> Connected<'m> {
     }
 
     async fn stamp_locked(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let current = self.current_indices().await?;
+        let current = self.checked_rows().await?;
         let graph = &self.graph;
         let plan = graph.plan_stamp(&current, targets, purge)?;
         let d = self.db.dialect();
@@ -416,6 +614,9 @@ impl<'m> Connected<'m> {
     }
 
     async fn repair_locked(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
+        if how == Repair::AcceptChecksum {
+            return self.accept_checksum(revision).await;
+        }
         let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
         let graph = &self.graph;
         let chosen = match revision {
@@ -462,7 +663,7 @@ impl<'m> Connected<'m> {
         let graph = &self.graph;
         let mut rows = VersionRows(current.clone());
         let changes = match how {
-            Repair::RolledBack => Vec::new(),
+            Repair::RolledBack | Repair::AcceptChecksum => Vec::new(),
             Repair::Applied => match direction {
                 Direction::Up => rows.upgrade(graph, r),
                 Direction::Down => rows.downgrade(graph, r),
@@ -484,7 +685,9 @@ impl<'m> Connected<'m> {
         let plan = Plan::single(graph, &current, step.clone(), rows.clone());
         let note = match how {
             Repair::Applied => format!("repaired: {} marked as applied", chosen.operation),
-            Repair::RolledBack => format!("repaired: {} marked as rolled back", chosen.operation),
+            Repair::RolledBack | Repair::AcceptChecksum => {
+                format!("repaired: {} marked as rolled back", chosen.operation)
+            }
         };
         let d = self.db.dialect();
         self.db
@@ -527,6 +730,62 @@ impl<'m> Connected<'m> {
         })
     }
 
+    /// Records the binary's checksum of `revision` as the applied one.
+    async fn accept_checksum(&mut self, revision: Option<&str>) -> Result<Report, Error> {
+        let Some(ident) = revision else {
+            return Err(Error::NothingToRepair(
+                "name the revision whose checksum to accept: `migrator repair <revision> --accept-checksum`".to_owned(),
+            ));
+        };
+        let graph = &self.graph;
+        let r = match graph.resolve(ident).map_err(crate::PlanError::from)?.as_slice() {
+            [one] => *one,
+            _ => return Err(Error::NothingToRepair(format!("`{ident}` does not name one revision"))),
+        };
+        let current = self.current_indices().await?;
+        if !self.graph.ancestors(&current, true)[r] {
+            return Err(Error::NothingToRepair(format!(
+                "revision {} is not applied, so there is no checksum to accept",
+                self.graph.revision(r).id
+            )));
+        }
+        let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
+        let graph = &self.graph;
+        let rev = graph.revision(r);
+        let d = self.db.dialect();
+        let checksum = rev.checksum(d).to_hex();
+        let was = recorded
+            .get(&*rev.id)
+            .and_then(|x| x.checksum.clone())
+            .unwrap_or_else(|| "none".to_owned());
+        let note = format!("repaired: accepted checksum {checksum} (was {was})");
+        let now = now_utc();
+        let args = [
+            Value::Text(&rev.id),
+            Value::Text("repair"),
+            Value::OptText(Some(&checksum)),
+            Value::Text(&now),
+            Value::OptText(Some(&now)),
+            Value::Bool(true),
+            Value::OptText(Some(&note)),
+            Value::OptInt(None),
+            Value::Text(TOOL_VERSION),
+        ];
+        self.db
+            .exec(&self.tables.insert_log(d), &args)
+            .await
+            .context(|| "cannot record the accepted checksum".to_owned())?;
+        Ok(Report {
+            applied: vec![Applied {
+                revision: rev.id.to_string(),
+                message: note,
+                direction: Direction::Up,
+                duration: Duration::ZERO,
+            }],
+            current: ids(graph, current.into_iter()),
+        })
+    }
+
     /// Closes the connection.
     pub async fn close(self) {
         self.db.close().await;
@@ -558,4 +817,10 @@ fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = usize>) -> Vec<String> {
     let mut v: Vec<usize> = rows.collect();
     v.sort_unstable();
     v.into_iter().map(|r| graph.revision(r).id.to_string()).collect()
+}
+
+/// The time between two log timestamps.
+fn duration_between(started: Option<&str>, finished: Option<&str>) -> Option<Duration> {
+    let ms = crate::parse_utc_millis(finished?)? - crate::parse_utc_millis(started?)?;
+    u64::try_from(ms).ok().map(Duration::from_millis)
 }

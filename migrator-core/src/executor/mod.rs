@@ -9,4 +9,4 @@ mod run;
 mod state;
 
 pub use error::Error;
-pub use migrator::{Applied, Connected, Migrator, Repair, Report, TransactionMode};
+pub use migrator::{Applied, Connected, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode};
