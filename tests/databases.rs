@@ -45,6 +45,7 @@ on_all_databases!(
     a_database_ahead_of_the_binary_is_refused,
     irreversible_revisions_refuse_before_running,
     transaction_false_sections_record_progress,
+    adopt_alembic_database,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -314,4 +315,42 @@ async fn a_revision_with_nothing_for_the_dialect_is_named() {
         "{text}"
     );
     assert!(db.current().await.unwrap().is_empty(), "nothing ran");
+}
+
+/// A database Alembic has been managing, halfway through the history.
+async fn adopt_alembic_database(url: String, _dialect: Dialect) {
+    let m = chain(6).load();
+    // What Alembic leaves: its version table, at r0003, and the schema.
+    exec(&url, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))").await;
+    exec(&url, "INSERT INTO alembic_version (version_num) VALUES ('r0003')").await;
+    for i in 1..=3 {
+        exec(&url, &format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY)")).await;
+    }
+    let mut db = Migrator::new(&m)
+        .version_table("alembic_version")
+        .connect(&url)
+        .await
+        .unwrap();
+    assert_eq!(db.current().await.unwrap(), ["r0003"]);
+    let report = db.upgrade("head").await.unwrap();
+    let ran: Vec<&str> = report.applied.iter().map(|a| a.revision.as_str()).collect();
+    assert_eq!(ran, ["r0004", "r0005", "r0006"]);
+    assert_eq!(db.current().await.unwrap(), ["r0006"]);
+    // The revisions Alembic applied have no checksum on record: unverified.
+    let states: Vec<&str> = db.status().await.unwrap().iter().map(|s| s.state.name()).collect();
+    assert_eq!(
+        states,
+        [
+            "unverified",
+            "unverified",
+            "unverified",
+            "applied",
+            "applied",
+            "applied"
+        ]
+    );
+    assert_eq!(
+        tables(&url).await,
+        ["alembic_version", "t1", "t2", "t3", "t4", "t5", "t6"]
+    );
 }

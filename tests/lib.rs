@@ -280,7 +280,12 @@ pub async fn exec(url: &str, sql: &str) {
     use sqlx::Connection;
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        let create = if url.contains('?') {
+            url.to_owned()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let mut c = sqlx::SqliteConnection::connect(&create).await.unwrap();
         sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
     } else if url.starts_with("postgres") {
         let mut c = sqlx::PgConnection::connect(url).await.unwrap();
