@@ -193,17 +193,28 @@ fn write_files(revs: &[Rev]) -> History {
 /// Feeds statements to the dialect's own client, the way a person would
 /// run a file with it (with a custom delimiter for MySQL's routines).
 fn client(dialect: Dialect, url: &str, statements: &[String]) {
-    let (mut cmd, input) = match dialect {
+    let input = match dialect {
+        Dialect::Mysql => format!(
+            "DELIMITER //\n{}",
+            statements.iter().map(|s| format!("{s}//\n")).collect::<String>()
+        ),
+        _ => statements.iter().map(|s| format!("{s};\n")).collect::<String>(),
+    };
+    feed(dialect, url, &input);
+}
+
+/// Runs a script with the dialect's own client.
+fn feed(dialect: Dialect, url: &str, input: &str) {
+    let mut cmd = match dialect {
         Dialect::Sqlite => {
-            let path = url.trim_start_matches("sqlite://");
             let mut c = Command::new("sqlite3");
-            c.args(["-bail", path]);
-            (c, statements.iter().map(|s| format!("{s};\n")).collect::<String>())
+            c.args(["-bail", url.trim_start_matches("sqlite://")]);
+            c
         }
         Dialect::Postgres => {
             let mut c = Command::new("psql");
             c.args(["-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
-            (c, statements.iter().map(|s| format!("{s};\n")).collect::<String>())
+            c
         }
         Dialect::Mysql => {
             let (rest, db) = url.trim_start_matches("mysql://").rsplit_once('/').unwrap();
@@ -220,13 +231,7 @@ fn client(dialect: Dialect, url: &str, statements: &[String]) {
                 "--default-character-set=utf8mb4",
                 db,
             ]);
-            (
-                c,
-                format!(
-                    "DELIMITER //\n{}",
-                    statements.iter().map(|s| format!("{s}//\n")).collect::<String>()
-                ),
-            )
+            c
         }
     };
     use std::io::Write as _;
@@ -243,6 +248,22 @@ fn client(dialect: Dialect, url: &str, statements: &[String]) {
         "{dialect} client failed: {}\n{input}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The version rows of the database at `url`, sorted.
+async fn version_rows(url: &str) -> Vec<String> {
+    use sqlx::Connection;
+    let sql = "SELECT version_num FROM migrator_version ORDER BY version_num";
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+    } else if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+    }
 }
 
 /// The schema as the database's own dump tool prints it, without
@@ -349,6 +370,86 @@ async fn parity(dialect: Dialect, ours: &str, theirs: &str) {
     let down = dump(dialect, ours);
     assert_eq!(down, dump(dialect, theirs), "schemas differ after downgrading");
     assert!(!down.contains("items_"), "everything was dropped:\n{down}");
+}
+
+/// The offline upgrade script, run by the client, leaves the schema and the
+/// version rows an online run leaves; the offline `head:base` downgrade
+/// script empties the schema again.
+async fn offline(dialect: Dialect, ours: &str, theirs: &str) {
+    use migrator_core::bookkeeping::Tables;
+    use migrator_core::{Graph, offline_script};
+    let revs = history(dialect);
+    let m = write_files(&revs).load();
+    Migrator::new(&m)
+        .connect(ours)
+        .await
+        .unwrap()
+        .upgrade("heads")
+        .await
+        .unwrap();
+    let graph = Graph::new(&m).unwrap();
+    let up = graph.plan_upgrade(&[], "heads", dialect).unwrap();
+    feed(
+        dialect,
+        theirs,
+        &offline_script(&up, dialect, &Tables::default(), true, false),
+    );
+    assert_eq!(
+        dump(dialect, ours),
+        dump(dialect, theirs),
+        "schemas differ after the offline upgrade"
+    );
+    assert_eq!(version_rows(theirs).await, version_rows(ours).await);
+    let head = up.after.iter().collect::<Vec<_>>();
+    let down = graph.plan_downgrade(&head, "base", dialect).unwrap();
+    feed(
+        dialect,
+        theirs,
+        &offline_script(&down, dialect, &Tables::default(), false, false),
+    );
+    let emptied = dump(dialect, theirs);
+    assert!(
+        !emptied.contains("items_"),
+        "the offline downgrade empties the schema:\n{emptied}"
+    );
+    assert!(version_rows(theirs).await.is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_offline_scripts() {
+    if !tool("sqlite3") {
+        return;
+    }
+    let (a, b) = (History::new(), History::new());
+    offline(Dialect::Sqlite, &a.sqlite_url(), &b.sqlite_url()).await;
+}
+
+#[tokio::test]
+async fn postgres_offline_scripts() {
+    if !tool("psql") || !tool("pg_dump") {
+        return;
+    }
+    let Some(a) = server_db(Server::Postgres).await else {
+        return;
+    };
+    let Some(b) = server_db(Server::Postgres).await else {
+        return;
+    };
+    offline(Dialect::Postgres, &a.url, &b.url).await;
+}
+
+#[tokio::test]
+async fn mysql_offline_scripts() {
+    if !tool("mariadb") || !tool("mariadb-dump") {
+        return;
+    }
+    let Some(a) = server_db(Server::Mysql).await else {
+        return;
+    };
+    let Some(b) = server_db(Server::Mysql).await else {
+        return;
+    };
+    offline(Dialect::Mysql, &a.url, &b.url).await;
 }
 
 fn tool(name: &str) -> bool {

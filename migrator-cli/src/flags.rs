@@ -64,6 +64,9 @@ pub(crate) enum Command {
         /// Take the lock, run every check, print the steps, change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print the SQL script instead of connecting (TARGET may be START:END)
+        #[arg(long, conflicts_with = "dry_run")]
+        sql: bool,
     },
     /// Revert revisions down to TARGET
     Downgrade {
@@ -73,6 +76,9 @@ pub(crate) enum Command {
         /// Take the lock, run every check, print the steps, change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print the SQL script instead of connecting (TARGET is START:END)
+        #[arg(long, conflicts_with = "dry_run")]
+        sql: bool,
     },
     /// Move the version rows to REVISIONS without running any SQL
     Stamp {
@@ -82,6 +88,9 @@ pub(crate) enum Command {
         /// Delete every version row first (for a table in a state the graph cannot explain)
         #[arg(long)]
         purge: bool,
+        /// Print the SQL script instead of connecting (the first REVISION may be START:REV)
+        #[arg(long, conflicts_with = "purge")]
+        sql: bool,
     },
     /// Resolve a revision that failed partway (record it as finished or undone),
     /// or accept the changed checksum of an applied revision

@@ -2,6 +2,7 @@
 
 mod inspect;
 mod migrate;
+mod offline;
 
 use std::process::ExitCode;
 
@@ -24,14 +25,21 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
     };
     let graph = Graph::new(migrations)?;
     match &flags.command {
-        Command::Upgrade { target, dry_run } => {
+        Command::Upgrade { target, sql: true, .. } => {
+            offline::upgrade(&settings, &graph, target.as_deref().unwrap_or("heads"))
+        }
+        Command::Downgrade { target, sql: true, .. } => offline::downgrade(&settings, &graph, target),
+        Command::Stamp {
+            revisions, sql: true, ..
+        } => offline::stamp(&settings, &graph, revisions),
+        Command::Upgrade { target, dry_run, .. } => {
             let target = target.as_deref().unwrap_or("heads");
             migrate::run(&settings, migrations, Direction::Up, target, *dry_run).await
         }
-        Command::Downgrade { target, dry_run } => {
+        Command::Downgrade { target, dry_run, .. } => {
             migrate::run(&settings, migrations, Direction::Down, target, *dry_run).await
         }
-        Command::Stamp { revisions, purge } => migrate::stamp(&settings, migrations, revisions, *purge).await,
+        Command::Stamp { revisions, purge, .. } => migrate::stamp(&settings, migrations, revisions, *purge).await,
         Command::Repair {
             revision,
             applied,

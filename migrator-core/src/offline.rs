@@ -1,0 +1,145 @@
+//! Offline scripts (`--sql`): a plan written out as SQL for the database's
+//! own client, with the same bookkeeping an online run does. Pure: no
+//! connection is made.
+
+use std::fmt::Write as _;
+
+use crate::bookkeeping::{LOG_COLUMNS, TOOL_VERSION, Tables};
+use crate::{Dialect, Direction, Plan, RowChange, Step, now_utc, split_statements};
+
+/// Writes `plan` as a script for `dialect`. With `create_tables`, the
+/// script starts by creating the version and log tables (as when it starts
+/// from base). `all` puts the whole script in one transaction where the
+/// dialect allows.
+pub fn offline_script(
+    plan: &Plan<'_, '_>,
+    dialect: Dialect,
+    tables: &Tables,
+    create_tables: bool,
+    all: bool,
+) -> String {
+    let graph = plan.graph();
+    let transactional = dialect != Dialect::Mysql;
+    let mut out = String::new();
+    let _ = writeln!(out, "-- {TOOL_VERSION}: offline script for {dialect}");
+    let _ = writeln!(out, "-- feed it to the database's own client ({})\n", client(dialect));
+    if create_tables {
+        let _ = writeln!(
+            out,
+            "{};\n{};\n",
+            tables.create_version(dialect),
+            tables.create_log(dialect)
+        );
+    }
+    let batch = all && transactional;
+    if batch {
+        out.push_str("BEGIN;\n\n");
+    }
+    let now = now_utc();
+    for step in &plan.steps {
+        let rev = graph.revision(step.revision);
+        let section = if step.stamp {
+            None
+        } else {
+            rev.section(step.direction, dialect)
+        };
+        let step_tx = transactional && section.is_none_or(|s| s.transactional);
+        let from_to = match (step.stamp, step.direction) {
+            (true, _) => format!("stamp {}", rev.id),
+            (false, Direction::Up) => format!("upgrade {} -> {}", rev.revises.join(", "), rev.id),
+            (false, Direction::Down) => format!("downgrade {} -> {}", rev.id, rev.revises.join(", ")),
+        };
+        let _ = writeln!(out, "-- Running {from_to}");
+        if !step_tx && batch {
+            out.push_str("COMMIT;\n");
+        }
+        if step_tx && !batch {
+            out.push_str("BEGIN;\n");
+        }
+        if let Some(s) = section {
+            write_sql(&mut out, &s.sql, dialect);
+        }
+        if !step_tx && transactional {
+            // The SQL ran outside a transaction; the bookkeeping gets one.
+            out.push_str("BEGIN;\n");
+        }
+        write_bookkeeping(&mut out, plan, step, dialect, tables, &now);
+        if (step_tx && !batch) || (!step_tx && transactional && !batch) {
+            out.push_str("COMMIT;\n");
+        }
+        if !step_tx && batch {
+            out.push_str("COMMIT;\nBEGIN;\n");
+        }
+        out.push('\n');
+    }
+    if batch {
+        out.push_str("COMMIT;\n");
+    }
+    out
+}
+
+fn client(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "sqlite3 DB < script.sql",
+        Dialect::Postgres => "psql -v ON_ERROR_STOP=1 -f script.sql",
+        Dialect::Mysql => "mariadb DB < script.sql",
+    }
+}
+
+/// The section's SQL, each statement terminated. On MySQL, statements
+/// with `;` inside (routines, triggers) are wrapped in `DELIMITER`, as the
+/// `mysql`/`mariadb` client needs.
+fn write_sql(out: &mut String, sql: &str, dialect: Dialect) {
+    for statement in split_statements(sql, dialect) {
+        if dialect == Dialect::Mysql && statement.sql.contains(';') {
+            let _ = writeln!(out, "DELIMITER //\n{}\n//\nDELIMITER ;", statement.sql);
+        } else {
+            let _ = writeln!(out, "{};", statement.sql);
+        }
+    }
+}
+
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn write_bookkeeping(out: &mut String, plan: &Plan<'_, '_>, step: &Step, dialect: Dialect, tables: &Tables, now: &str) {
+    let graph = plan.graph();
+    let v = tables.version_table(dialect);
+    let id = |i: usize| literal(&graph.revision(i).id);
+    for change in &step.rows {
+        let _ = match *change {
+            RowChange::Insert(r) => writeln!(out, "INSERT INTO {v} (version_num) VALUES ({});", id(r)),
+            RowChange::Delete(r) => writeln!(out, "DELETE FROM {v} WHERE version_num = {};", id(r)),
+            RowChange::Update { from, to } => {
+                writeln!(
+                    out,
+                    "UPDATE {v} SET version_num = {} WHERE version_num = {};",
+                    id(to),
+                    id(from)
+                )
+            }
+        };
+    }
+    let rev = graph.revision(step.revision);
+    let operation = match (step.stamp, step.direction) {
+        (true, _) => "stamp",
+        (false, Direction::Up) => "upgrade",
+        (false, Direction::Down) => "downgrade",
+    };
+    let checksum = if step.direction == Direction::Up && !step.stamp {
+        literal(&rev.checksum(dialect).to_hex())
+    } else {
+        "NULL".to_owned()
+    };
+    let true_ = if dialect == Dialect::Postgres { "TRUE" } else { "1" };
+    let _ = writeln!(
+        out,
+        "INSERT INTO {} ({}) VALUES ({}, '{operation}', {checksum}, {now}, {now}, {true_}, NULL, NULL, {});",
+        tables.log_table(dialect),
+        LOG_COLUMNS.join(", "),
+        literal(&rev.id),
+        literal(TOOL_VERSION),
+        now = literal(now),
+    );
+}
