@@ -64,7 +64,7 @@ pub fn offline_script(
             out.push_str("BEGIN;\n");
         }
         write_bookkeeping(&mut out, plan, step, dialect, tables, &now);
-        if (step_tx && !batch) || (!step_tx && transactional && !batch) {
+        if transactional && !batch {
             out.push_str("COMMIT;\n");
         }
         if !step_tx && batch {
