@@ -17,6 +17,17 @@ pub(crate) fn duration(d: Duration) -> String {
     }
 }
 
+/// `[######..............] 12/40  r0012` (no newline), for a terminal.
+pub(crate) fn progress(done: usize, total: usize, last: &str) -> String {
+    const WIDTH: usize = 30;
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH).min(WIDTH);
+    format!(
+        "[{}{}] {done}/{total}  {last}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled)
+    )
+}
+
 /// What a one-line rendering includes (Alembic's `cmd_format` switches).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Line {

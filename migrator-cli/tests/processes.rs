@@ -264,3 +264,62 @@ async fn a_runner_killed_mid_revision_mysql() {
     };
     killed_mid_revision(&db.url, Some(Server::Mysql)).await;
 }
+
+/// Passwords never appear in output, errors or the log table.
+#[tokio::test]
+async fn passwords_never_appear() {
+    let Some(db) = server_db(Server::Postgres).await else {
+        return;
+    };
+    // Trust authentication ignores the password, so the run succeeds and
+    // every message that names the database can be checked.
+    let with_password = db.url.replacen("postgres@", "postgres:s3cretPW@", 1);
+    let h = counted_history();
+    let dir = h.migrations_dir();
+    let mut seen = String::new();
+    for args in [
+        vec!["-v", "upgrade", "r05"],
+        vec!["-v", "current"],
+        vec!["status"],
+        vec!["--json", "current"],
+        vec!["-v", "upgrade", "nope"],
+        vec!["downgrade", "--dry-run", "base"],
+    ] {
+        let out = migrator()
+            .arg("--dir")
+            .arg(&dir)
+            .args(["-d", &with_password])
+            .args(&args)
+            .output()
+            .unwrap();
+        seen += &String::from_utf8_lossy(&out.stdout);
+        seen += &String::from_utf8_lossy(&out.stderr);
+    }
+    assert!(seen.contains("postgres:***@"), "the URL is shown, redacted: {seen}");
+    // A refused connection, through the environment variable.
+    let refused = with_password.replace(":5432/", ":1/");
+    let out = migrator()
+        .arg("--dir")
+        .arg(&dir)
+        .env("DATABASE_URL", &refused)
+        .arg("current")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    seen += &String::from_utf8_lossy(&out.stderr);
+    let bad = migrator()
+        .args(["-d", "oracle://u:s3cretPW@h/db", "current"])
+        .output()
+        .unwrap();
+    seen += &String::from_utf8_lossy(&bad.stderr);
+    assert!(!seen.contains("s3cretPW"), "a password leaked: {seen}");
+    // Nor in the log.
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let log: Vec<String> = sqlx::query_scalar("SELECT CAST(migrator_log AS TEXT) FROM migrator_log")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+    assert!(!log.is_empty());
+    assert!(log.iter().all(|row| !row.contains("s3cretPW")), "{log:?}");
+}

@@ -7,7 +7,9 @@ use anyhow::Result;
 use migrator_core::{Applied, Direction, Migrations, Repair};
 
 use super::connect;
-use crate::render::duration;
+use std::io::IsTerminal;
+
+use crate::render::{duration, progress};
 use crate::settings::{Settings, Verbosity};
 
 pub(crate) async fn run(
@@ -42,7 +44,12 @@ pub(crate) async fn run(
     }
     let loud = settings.verbosity > Verbosity::Quiet;
     let started = Instant::now();
+    // On a terminal, a progress bar under the lines; plain lines otherwise.
+    let bar = loud && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut print = |a: &Applied| {
+        if bar {
+            eprint!("\r\x1b[K");
+        }
         if loud {
             let verb = if a.direction == Direction::Up {
                 "upgrade"
@@ -50,6 +57,9 @@ pub(crate) async fn run(
                 "downgrade"
             };
             println!("{verb:<9} {}  {}  ({})", a.revision, a.message, duration(a.duration));
+        }
+        if bar && a.position < a.total {
+            eprint!("{}", progress(a.position, a.total, &a.revision));
         }
     };
     let result = match direction {

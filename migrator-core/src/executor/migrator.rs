@@ -46,6 +46,10 @@ pub struct Applied {
     pub direction: Direction,
     /// How long its SQL and bookkeeping took.
     pub duration: Duration,
+    /// Its place in the run, from 1.
+    pub position: usize,
+    /// How many revisions the run has.
+    pub total: usize,
 }
 
 /// What a run did.
@@ -445,19 +449,7 @@ impl<'m> Connected<'m> {
                 Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
                 Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
             };
-            let applied = plan
-                .steps
-                .iter()
-                .map(|s| {
-                    let rev = graph.revision(s.revision);
-                    Applied {
-                        revision: rev.id.to_string(),
-                        message: rev.message.to_string(),
-                        direction: s.direction,
-                        duration: Duration::ZERO,
-                    }
-                })
-                .collect();
+            let applied = planned(&plan);
             Ok(Report {
                 applied,
                 current: ids(graph, plan.after.iter()),
@@ -580,19 +572,7 @@ impl<'m> Connected<'m> {
         }
         .await;
         finish_bookkeeping(&mut self.db, result, "stamp").await?;
-        let applied = plan
-            .steps
-            .iter()
-            .map(|s| {
-                let rev = graph.revision(s.revision);
-                Applied {
-                    revision: rev.id.to_string(),
-                    message: rev.message.to_string(),
-                    direction: s.direction,
-                    duration: Duration::ZERO,
-                }
-            })
-            .collect();
+        let applied = planned(&plan);
         Ok(Report {
             applied,
             current: ids(graph, plan.after.iter()),
@@ -725,6 +705,8 @@ impl<'m> Connected<'m> {
                 message: note,
                 direction,
                 duration: Duration::ZERO,
+                position: 1,
+                total: 1,
             }],
             current: ids(graph, rows.iter()),
         })
@@ -781,6 +763,8 @@ impl<'m> Connected<'m> {
                 message: note,
                 direction: Direction::Up,
                 duration: Duration::ZERO,
+                position: 1,
+                total: 1,
             }],
             current: ids(graph, current.into_iter()),
         })
@@ -823,4 +807,25 @@ fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = usize>) -> Vec<String> {
 fn duration_between(started: Option<&str>, finished: Option<&str>) -> Option<Duration> {
     let ms = crate::parse_utc_millis(finished?)? - crate::parse_utc_millis(started?)?;
     u64::try_from(ms).ok().map(Duration::from_millis)
+}
+
+/// The steps of a plan, as a report lists them (nothing ran).
+fn planned(plan: &Plan<'_, '_>) -> Vec<Applied> {
+    let graph = plan.graph();
+    let total = plan.steps.len();
+    plan.steps
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            let rev = graph.revision(s.revision);
+            Applied {
+                revision: rev.id.to_string(),
+                message: rev.message.to_string(),
+                direction: s.direction,
+                duration: Duration::ZERO,
+                position: n + 1,
+                total,
+            }
+        })
+        .collect()
 }

@@ -122,6 +122,8 @@ pub(crate) async fn execute(
             message: rev.message.to_string(),
             direction: step.direction,
             duration: started.elapsed(),
+            position: n + 1,
+            total: plan.steps.len(),
         });
         if !in_batch {
             flush(&done.applied, committed, &mut reported, on_step);
