@@ -22,7 +22,7 @@ pub fn format_utc(secs: u64, millis: u32) -> String {
 }
 
 /// Milliseconds since the Unix epoch of a timestamp written by
-/// [`format_utc`].
+/// [`now_utc`] (`YYYY-MM-DD HH:MM:SS.mmm`, UTC).
 pub fn parse_utc_millis(s: &str) -> Option<i64> {
     let (date, time) = s.trim().split_once(' ')?;
     let mut d = date.split('-').map(|x| x.parse::<i64>());
