@@ -558,3 +558,50 @@ fn checksums_status_and_check() {
         .collect();
     assert_eq!(states, ["applied", "applied", "applied", "failed"]);
 }
+
+#[test]
+fn offline_scripts_need_no_connection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    write(&dir, "1.sql", &rev("aaa1", "", "CREATE TABLE a (id INTEGER);"));
+    write(&dir, "2.sql", &rev("bbb2", "aaa1", "CREATE TABLE b (id INTEGER)"));
+    // Nothing listens on port 1: a connection attempt would fail.
+    let url = "postgresql+psycopg2://u:s3cret@127.0.0.1:1/db";
+    let out = migrator(tmp.path(), &["--dir", "m", "-d", url, "upgrade", "--sql"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("CREATE TABLE IF NOT EXISTS \"migrator_version\""),
+        "{script}"
+    );
+    assert!(
+        script.contains("-- Running upgrade  -> aaa1\nBEGIN;\nCREATE TABLE a (id INTEGER);"),
+        "{script}"
+    );
+    assert!(script.contains("CREATE TABLE b (id INTEGER);\nUPDATE \"migrator_version\" SET version_num = 'bbb2' WHERE version_num = 'aaa1';"), "{script}");
+    assert!(!script.contains("s3cret"));
+    let from = text(&migrator(tmp.path(), &["--dir", "m", "-d", url, "upgrade", "--sql", "aaa1:bbb2"]).stdout);
+    assert!(
+        !from.contains("CREATE TABLE IF NOT EXISTS") && from.contains("-- Running upgrade aaa1 -> bbb2"),
+        "{from}"
+    );
+    let down = text(
+        &migrator(
+            tmp.path(),
+            &["--dir", "m", "-d", "mysql://u@h/db", "downgrade", "--sql", "bbb2:base"],
+        )
+        .stdout,
+    );
+    assert!(
+        down.contains("-- Running downgrade bbb2 -> aaa1") && !down.contains("BEGIN;"),
+        "MySQL has no DDL transactions: {down}"
+    );
+    let stamp = text(&migrator(tmp.path(), &["--dir", "m", "stamp", "--sql", "bbb2"]).stdout);
+    assert!(
+        stamp.contains("INSERT INTO \"migrator_version\" (version_num) VALUES ('bbb2');"),
+        "{stamp}"
+    );
+    let out = migrator(tmp.path(), &["--dir", "m", "downgrade", "--sql", "base"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("downgrade --sql needs the revision to start from"));
+}
