@@ -22,6 +22,12 @@ pub(crate) struct Global {
     /// [default: sqlite://migrator.db]
     #[arg(short = 'd', long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Config file [default: migrator.toml, if present]
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read `.env` from the working directory
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
     /// Read revisions from this directory instead of the ones built into the binary
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -56,6 +62,55 @@ pub(crate) struct Global {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Create the migrations directory, migrator.toml and (in a Cargo crate) build.rs
+    Init {
+        /// The migrations directory [default: migrations]
+        dir: Option<PathBuf>,
+    },
+    /// Write a new revision file
+    Revision {
+        /// The message (also the file name's slug)
+        #[arg(short, long)]
+        message: String,
+        /// The revision to build on: a head, label@head, or base [default: the head]
+        #[arg(long, value_name = "REV")]
+        head: Option<String>,
+        /// Allow --head to name a revision that is not a head (starts a branch)
+        #[arg(long)]
+        splice: bool,
+        /// Branch label(s) for the new revision
+        #[arg(long, value_name = "LABEL")]
+        branch_label: Vec<String>,
+        /// Revisions or branch labels that must be applied first (repeatable)
+        #[arg(long, value_name = "REV")]
+        depends_on: Vec<String>,
+        /// Use this id instead of a random one
+        #[arg(long, value_name = "ID")]
+        rev_id: Option<String>,
+        /// Generate the SQL from the declared schema
+        #[arg(long)]
+        autogenerate: bool,
+    },
+    /// Write a merge revision joining REVISIONS (`heads` for all heads)
+    Merge {
+        /// The revisions to join
+        #[arg(required = true)]
+        revisions: Vec<String>,
+        /// The message
+        #[arg(short, long)]
+        message: String,
+        /// Branch label(s) for the merge
+        #[arg(long, value_name = "LABEL")]
+        branch_label: Vec<String>,
+        /// Use this id instead of a random one
+        #[arg(long, value_name = "ID")]
+        rev_id: Option<String>,
+    },
+    /// Open a revision's file in $VISUAL or $EDITOR
+    Edit {
+        /// A revision id, prefix, or head
+        rev: String,
+    },
     /// Apply revisions up to TARGET (default: heads)
     Upgrade {
         /// head, heads, a revision id or prefix, label@head, +N, ...

@@ -13,9 +13,11 @@
 //! configuration.
 
 mod commands;
+mod config;
 mod flags;
 mod render;
 mod settings;
+mod template;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -47,6 +49,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // `.env` is read the way sqlx-cli reads it: before the flags, so that
+    // DATABASE_URL from it counts as the environment, never overriding it.
+    if !args.iter().any(|a| a == "--no-dotenv") {
+        let _ = dotenvy::dotenv();
+    }
     let flags = match flags::Flags::try_parse_from(args) {
         Ok(f) => f,
         Err(e) => {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use migrator_core::{DatabaseUrl, TransactionMode, bookkeeping};
 
 use crate::UsageError;
+use crate::config::Config;
 use crate::flags::Global;
 
 /// The database URL used when none is given.
@@ -36,16 +37,30 @@ pub(crate) struct Settings {
     pub version_table_schema: Option<String>,
     pub lock_timeout: std::time::Duration,
     pub lock: bool,
+    /// Where authoring commands write revision files.
+    pub authoring_dir: PathBuf,
+    pub file_template: Option<String>,
+    pub truncate_slug_length: Option<usize>,
+    pub timezone: Option<String>,
+    /// The declared schema file (autogenerate, drift).
+    pub schema: Option<PathBuf>,
+    /// The server for scratch databases.
+    pub dev_url: Option<String>,
+    /// The config file read, if any.
+    pub config_path: Option<PathBuf>,
 }
 
 impl Settings {
+    /// Flags first, then the environment (clap reads `DATABASE_URL`),
+    /// then the config file, then the defaults.
     pub(crate) fn from_flags(g: &Global) -> Result<Settings, UsageError> {
-        let (raw_url, default_url) = match &g.database_url {
+        let config = Config::load(g.config.as_deref())?;
+        let (raw_url, default_url) = match g.database_url.as_deref().or(config.database_url.as_deref()) {
             Some(u) if !u.trim().is_empty() => (u.trim().to_owned(), false),
             _ => (DEFAULT_URL.to_owned(), true),
         };
         let url = DatabaseUrl::parse(&raw_url).map_err(|e| UsageError(e.to_string()))?;
-        let mode = match g.transaction_mode.as_deref() {
+        let mode = match g.transaction_mode.as_deref().or(config.transaction_mode.as_deref()) {
             None => TransactionMode::default(),
             Some(m) => TransactionMode::from_name(m)
                 .ok_or_else(|| UsageError(format!("unknown transaction mode `{m}`; use `per-revision` or `all`")))?,
@@ -53,8 +68,9 @@ impl Settings {
         let version_table = g
             .version_table
             .clone()
+            .or(config.version_table.clone())
             .unwrap_or_else(|| bookkeeping::DEFAULT_VERSION_TABLE.to_owned());
-        bookkeeping::check_identifier(&version_table).map_err(|e| UsageError(format!("--version-table: {e}")))?;
+        bookkeeping::check_identifier(&version_table).map_err(|e| UsageError(format!("version table: {e}")))?;
         let verbosity = if g.quiet {
             Verbosity::Quiet
         } else if g.verbose {
@@ -62,19 +78,27 @@ impl Settings {
         } else {
             Verbosity::Normal
         };
+        let dir = g.dir.clone().or(config.directory.clone());
         Ok(Settings {
             raw_url,
             url,
             default_url,
-            dir: g.dir.clone(),
-            allow_multiple_heads: g.allow_multiple_heads,
+            authoring_dir: dir.clone().unwrap_or_else(|| PathBuf::from("migrations")),
+            dir,
+            allow_multiple_heads: g.allow_multiple_heads || config.allow_multiple_heads.unwrap_or(false),
             mode,
             version_table,
             verbosity,
             json: g.json,
-            version_table_schema: g.version_table_schema.clone(),
-            lock_timeout: std::time::Duration::from_secs(g.lock_timeout.unwrap_or(60)),
+            version_table_schema: g.version_table_schema.clone().or(config.version_table_schema.clone()),
+            lock_timeout: std::time::Duration::from_secs(g.lock_timeout.or(config.lock_timeout).unwrap_or(60)),
             lock: !g.no_lock,
+            file_template: config.file_template.clone(),
+            truncate_slug_length: config.truncate_slug_length,
+            timezone: config.timezone.clone(),
+            schema: config.schema.clone(),
+            dev_url: config.dev_url.clone(),
+            config_path: config.path.clone(),
         })
     }
 }

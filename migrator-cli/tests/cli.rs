@@ -605,3 +605,162 @@ fn offline_scripts_need_no_connection() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("downgrade --sql needs the revision to start from"));
 }
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_new_user_authors_a_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| migrator(tmp.path(), args);
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&["init"]);
+    assert!(tmp.path().join("migrations").is_dir() && tmp.path().join("migrator.toml").is_file());
+    // A second init overwrites nothing.
+    std::fs::write(
+        tmp.path().join("migrator.toml"),
+        "directory = \"migrations\"\nfile_template = \"%(rev)s_%(slug)s\"\ntruncate_slug_length = 12\n",
+    )
+    .unwrap();
+    assert!(ok(&["init"]).contains("migrator.toml exists; left as it is"));
+
+    let first = ok(&["revision", "-m", "create the users table", "--rev-id", "aaa001"]);
+    assert_eq!(
+        first.trim(),
+        "migrations/aaa001_create_the_.sql",
+        "file_template and truncate_slug_length apply"
+    );
+    let second = ok(&["revision", "-m", "add email", "--rev-id", "bbb002"]);
+    let text2 = std::fs::read_to_string(tmp.path().join(second.trim())).unwrap();
+    assert!(
+        text2.starts_with("-- add email\n--\n-- Revision ID: bbb002\n-- Revises: aaa001\n-- Create Date: "),
+        "{text2}"
+    );
+    assert!(text2.contains("\n-- migrate:up\n") && text2.contains("\n-- migrate:down\n"));
+    // A branch needs --splice when it does not start at a head.
+    let out = run(&["revision", "-m", "reports", "--head", "aaa001"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("revision aaa001 is not a head; pass --splice"));
+    ok(&[
+        "revision",
+        "-m",
+        "reports",
+        "--head",
+        "aaa001",
+        "--splice",
+        "--branch-label",
+        "reports",
+        "--rev-id",
+        "ccc003",
+    ]);
+    let reports = std::fs::read_to_string(tmp.path().join("migrations/ccc003_reports.sql")).unwrap();
+    assert!(
+        reports.contains("-- Revises: aaa001\n") && reports.contains("-- Branch Labels: reports\n"),
+        "{reports}"
+    );
+    ok(&[
+        "revision",
+        "-m",
+        "more reports",
+        "--head",
+        "reports@head",
+        "--depends-on",
+        "bbb0",
+        "--rev-id",
+        "ddd004",
+    ]);
+    let more = std::fs::read_to_string(tmp.path().join("migrations/ddd004_more_reports.sql")).unwrap();
+    assert!(
+        more.contains("-- Revises: ccc003\n") && more.contains("-- Depends On: bbb002\n"),
+        "{more}"
+    );
+    // Two people add a revision on the same head: a second, unlabelled head.
+    ok(&["revision", "-m", "mine", "--rev-id", "eee005", "--head", "bbb002"]);
+    ok(&[
+        "revision", "-m", "theirs", "--rev-id", "fff006", "--head", "bbb002", "--splice",
+    ]);
+    let out = run(&["upgrade", "head"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("multiple heads: eee005 (eee005_mine.sql), fff006 (fff006_theirs.sql)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["revision", "-m", "next"]);
+    assert!(
+        text(&out.stderr).contains("migrator merge heads"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&["merge", "heads", "-m", "join the work", "--rev-id", "ggg007"]);
+    let merge = std::fs::read_to_string(tmp.path().join("migrations/ggg007_join_the_.sql")).unwrap();
+    assert!(merge.contains("-- Revises: ddd004, eee005, fff006\n"), "{merge}");
+    ok(&["-q", "upgrade", "heads"]);
+    assert_eq!(ok(&["current"]), "ggg007 (head) (mergepoint)\n");
+    assert_eq!(files(&tmp.path().join("migrations")).len(), 7);
+}
+
+#[test]
+fn database_url_precedence_and_dotenv() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("migrator.toml"),
+        "database_url = \"sqlite://from_config.db\"\n",
+    )
+    .unwrap();
+    // `-v current` names the database it reads.
+    let at = |env: Option<&str>, args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_migrator"));
+        c.current_dir(tmp.path()).env_remove("DATABASE_URL");
+        if let Some(url) = env {
+            c.env("DATABASE_URL", url);
+        }
+        text(&c.args(args).args(["-v", "current"]).output().unwrap().stdout)
+    };
+    assert!(at(None, &[]).contains("sqlite://from_config.db"));
+    assert!(at(Some("sqlite://from_env.db"), &[]).contains("sqlite://from_env.db"));
+    assert!(at(Some("sqlite://from_env.db"), &["-d", "sqlite://from_flag.db"]).contains("sqlite://from_flag.db"));
+    // .env counts as the environment, and --no-dotenv skips it.
+    std::fs::write(tmp.path().join(".env"), "DATABASE_URL=sqlite://from_dotenv.db\n").unwrap();
+    assert!(at(None, &[]).contains("sqlite://from_dotenv.db"));
+    assert!(
+        at(Some("sqlite://from_env.db"), &[]).contains("sqlite://from_env.db"),
+        ".env never overrides"
+    );
+    assert!(at(None, &["--no-dotenv"]).contains("sqlite://from_config.db"));
+    // An unknown key names the nearest one.
+    std::fs::write(tmp.path().join("migrator.toml"), "databse_url = \"x\"\n").unwrap();
+    let out = migrator(tmp.path(), &["current"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown key `databse_url`; did you mean `database_url`?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn edit_opens_the_file_in_the_editor() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("m"), "1.sql", &rev("abc123", "", "SELECT 1;"));
+    let out = Command::cargo_bin("migrator")
+        .unwrap()
+        .current_dir(tmp.path())
+        .env_remove("VISUAL")
+        .env("EDITOR", "ls -l")
+        .args(["--dir", "m", "edit", "abc1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("m/1.sql"), "{}", text(&out.stdout));
+}

@@ -74,7 +74,7 @@ impl std::error::Error for Diagnostics {}
 
 /// The candidate closest to `word` by edit distance, if it is close enough to
 /// be a plausible typo.
-pub(crate) fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {

@@ -28,13 +28,13 @@ pub use executor::{
     Applied, Connected, Error, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode,
 };
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, nearest};
 pub use dialect::Dialect;
-pub use format::{checksum, normalize, parse_revision};
+pub use format::{check_branch_label, check_revision_id, checksum, normalize, parse_revision};
 pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use offline::offline_script;
 pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use split::{Statement, split_statements};
-pub use time::{now_utc, parse_utc_millis};
+pub use time::{civil_parts, now_utc, parse_utc_millis};
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};

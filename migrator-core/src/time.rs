@@ -21,6 +21,15 @@ pub fn format_utc(secs: u64, millis: u32) -> String {
     )
 }
 
+/// Year, month, day, hour, minute and second of `secs` since the Unix
+/// epoch (UTC, or shifted by an offset the caller added).
+pub fn civil_parts(secs: i64) -> [i64; 6] {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    [y, i64::from(m), i64::from(d), rem / 3600, rem % 3600 / 60, rem % 60]
+}
+
 /// Milliseconds since the Unix epoch of a timestamp written by
 /// [`now_utc`] (`YYYY-MM-DD HH:MM:SS.mmm`, UTC).
 pub fn parse_utc_millis(s: &str) -> Option<i64> {

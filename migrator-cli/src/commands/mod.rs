@@ -1,5 +1,6 @@
 //! One function per command; `run` dispatches.
 
+mod author;
 mod inspect;
 mod migrate;
 mod offline;
@@ -14,6 +15,59 @@ use crate::settings::{Settings, Verbosity};
 
 pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode> {
     let settings = Settings::from_flags(&flags.global)?;
+    if let Some(path) = &settings.config_path
+        && settings.verbosity == Verbosity::Verbose
+    {
+        eprintln!("using the config file {}", path.display());
+    }
+    // Authoring works on the files on disk, whatever the binary embeds.
+    match &flags.command {
+        Command::Init { dir } => return author::init(&settings, dir.as_deref()),
+        Command::Revision {
+            message,
+            head,
+            splice,
+            branch_label,
+            depends_on,
+            rev_id,
+            autogenerate,
+        } => {
+            if *autogenerate {
+                let schema = settings
+                    .schema
+                    .as_ref()
+                    .map_or("none".to_owned(), |p| p.display().to_string());
+                let dev = settings
+                    .dev_url
+                    .as_deref()
+                    .map_or("the target server".to_owned(), migrator_core::redact);
+                return Err(crate::UsageError(format!(
+                    "--autogenerate is not available yet (declared schema: {schema}; scratch databases on {dev}); \
+                     write the SQL by hand in a new revision"
+                ))
+                .into());
+            }
+            let args = author::RevisionArgs {
+                message,
+                head: head.as_deref(),
+                splice: *splice,
+                branch_labels: branch_label,
+                depends_on,
+                rev_id: rev_id.as_deref(),
+            };
+            return author::revision(&settings, args);
+        }
+        Command::Merge {
+            revisions,
+            message,
+            branch_label,
+            rev_id,
+        } => {
+            return author::merge(&settings, revisions, message, branch_label, rev_id.as_deref());
+        }
+        Command::Edit { rev } => return author::edit(&settings, rev),
+        _ => {}
+    }
     let loaded;
     let migrations: &Migrations = match &settings.dir {
         Some(dir) => {
@@ -25,6 +79,9 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
     };
     let graph = Graph::new(migrations)?;
     match &flags.command {
+        Command::Init { .. } | Command::Revision { .. } | Command::Merge { .. } | Command::Edit { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Upgrade { target, sql: true, .. } => {
             offline::upgrade(&settings, &graph, target.as_deref().unwrap_or("heads"))
         }

@@ -7,3 +7,4 @@ mod section;
 
 pub use checksum::{checksum, normalize};
 pub use file::parse_revision;
+pub use header::{check_branch_label, check_revision_id};

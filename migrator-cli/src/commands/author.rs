@@ -1,0 +1,276 @@
+//! Authoring: `init`, `revision`, `merge`, `edit`. These work on the
+//! revision files on disk (`--dir`, `directory` in the config, else
+//! `migrations`), never on a database.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use migrator_core::{Graph, Migrations, load_dir};
+
+use crate::UsageError;
+use crate::settings::{Settings, Verbosity};
+use crate::template;
+
+const CONFIG_TEMPLATE: &str = include_str!("../../templates/migrator.toml");
+const BUILD_TEMPLATE: &str = include_str!("../../templates/build.rs");
+
+/// Writes `text` to `path` unless it exists; says which.
+fn create(path: &Path, text: &str) -> Result<bool> {
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(mut f) => {
+            use std::io::Write as _;
+            f.write_all(text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+pub(crate) fn init(settings: &Settings, dir: Option<&Path>) -> Result<ExitCode> {
+    let dir: PathBuf = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("migrations"));
+    let shown = dir.display().to_string();
+    let say = |s: String| {
+        if settings.verbosity > Verbosity::Quiet {
+            println!("{s}");
+        }
+    };
+    if dir.is_dir() {
+        say(format!("{shown}/ exists; left as it is"));
+    } else {
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {shown}"))?;
+        say(format!("created {shown}/"));
+    }
+    let config = Path::new(crate::config::DEFAULT_CONFIG);
+    if create(config, &CONFIG_TEMPLATE.replace("{directory}", &shown))? {
+        say(format!("created {}", config.display()));
+    } else {
+        say(format!("{} exists; left as it is", config.display()));
+    }
+    if Path::new("Cargo.toml").is_file() {
+        let build = BUILD_TEMPLATE.replace("{directory}", &shown);
+        if create(Path::new("build.rs"), &build)? {
+            say("created build.rs (adding a revision file rebuilds the crate)".to_owned());
+        } else {
+            let existing = std::fs::read_to_string("build.rs").unwrap_or_default();
+            if !existing.contains(&format!("rerun-if-changed={shown}")) {
+                println!(
+                    "build.rs exists; add this line to its main() so that adding a revision rebuilds the crate:\n    \
+                     println!(\"cargo:rerun-if-changed={shown}\");"
+                );
+            }
+        }
+    }
+    say(format!(
+        "next: `migrator revision -m \"first revision\"` writes {shown}/<date>_<id>_first_revision.sql"
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The revisions on disk, whatever their heads.
+fn load(settings: &Settings) -> Result<(PathBuf, Migrations)> {
+    let dir = settings.authoring_dir.clone();
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "no migrations directory at {}; run `migrator init` first, or point --dir or `directory` at it",
+            dir.display()
+        ))
+        .into());
+    }
+    let migrations = load_dir(&dir, true).map_err(|d| d.prefixed(&dir.display().to_string()))?;
+    Ok((dir, migrations))
+}
+
+/// What `revision` and `merge` write.
+struct NewRevision<'a> {
+    message: &'a str,
+    rev_id: Option<&'a str>,
+    revises: Vec<String>,
+    labels: Vec<String>,
+    depends_on: Vec<String>,
+}
+
+fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRevision<'_>) -> Result<ExitCode> {
+    let id = match new.rev_id {
+        Some(id) => {
+            migrator_core::check_revision_id(id).map_err(UsageError)?;
+            id.to_owned()
+        }
+        None => loop {
+            let id = template::random_id();
+            if graph.index_of(&id).is_none() {
+                break id;
+            }
+        },
+    };
+    if graph.index_of(&id).is_some() {
+        bail!(UsageError(format!("revision id {id} is already used")));
+    }
+    for l in &new.labels {
+        migrator_core::check_branch_label(l).map_err(UsageError)?;
+        if graph.label_owner(l).is_some() {
+            bail!(UsageError(format!("branch label `{l}` is already used")));
+        }
+    }
+    let at = template::now_in(settings.timezone.as_deref()).map_err(UsageError)?;
+    let slug = template::slug(new.message, settings.truncate_slug_length.unwrap_or(40));
+    let tpl = settings.file_template.as_deref().unwrap_or(template::DEFAULT_TEMPLATE);
+    let name = template::render(tpl, &id, &slug, &at).map_err(UsageError)?;
+    let path = dir.join(format!("{name}.sql"));
+    let text = template::revision_file(new.message, &id, &new.revises, &new.labels, &new.depends_on, &at);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    if !create(&path, &text)? {
+        bail!(UsageError(format!(
+            "{} already exists; choose another --rev-id or message",
+            path.display()
+        )));
+    }
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) struct RevisionArgs<'a> {
+    pub message: &'a str,
+    pub head: Option<&'a str>,
+    pub splice: bool,
+    pub branch_labels: &'a [String],
+    pub depends_on: &'a [String],
+    pub rev_id: Option<&'a str>,
+}
+
+pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<ExitCode> {
+    let (dir, migrations) = load(settings)?;
+    let graph = Graph::new(&migrations)?;
+    let ids = |v: &[usize]| v.iter().map(|&i| graph.revision(i).id.to_string()).collect::<Vec<_>>();
+    let revises: Vec<String> = match args.head {
+        Some("base") => Vec::new(),
+        Some(head) => {
+            let r = match graph.resolve(head)?.as_slice() {
+                [one] => *one,
+                [] => {
+                    return revision(
+                        settings,
+                        RevisionArgs {
+                            head: Some("base"),
+                            ..args
+                        },
+                    );
+                }
+                many => bail!(UsageError(format!(
+                    "`{head}` names several revisions ({}); name one",
+                    ids(many).join(", ")
+                ))),
+            };
+            if !graph.is_head(r) && !args.splice {
+                bail!(UsageError(format!(
+                    "revision {} is not a head; pass --splice to start a branch from it (with --branch-label to name \
+                     the branch)",
+                    graph.revision(r).id
+                )));
+            }
+            vec![graph.revision(r).id.to_string()]
+        }
+        None => match graph.heads() {
+            [] => Vec::new(),
+            [one] => vec![graph.revision(*one).id.to_string()],
+            many => bail!(UsageError(format!(
+                "there are several heads ({}); pick one with --head <rev> or --head <label>@head, or join them with \
+                 `migrator merge heads -m \"merge heads\"`",
+                ids(many).join(", ")
+            ))),
+        },
+    };
+    let mut depends_on = Vec::new();
+    for d in args.depends_on {
+        if graph.label_owner(d).is_some() && graph.index_of(d).is_none() {
+            depends_on.push(d.clone());
+        } else {
+            match graph.resolve(d)?.as_slice() {
+                [one] => depends_on.push(graph.revision(*one).id.to_string()),
+                _ => bail!(UsageError(format!(
+                    "--depends-on `{d}` does not name one revision or branch label"
+                ))),
+            }
+        }
+    }
+    let new = NewRevision {
+        message: args.message,
+        rev_id: args.rev_id,
+        revises,
+        labels: args.branch_labels.to_vec(),
+        depends_on,
+    };
+    write_revision(settings, &dir, &graph, new)
+}
+
+pub(crate) fn merge(
+    settings: &Settings,
+    revisions: &[String],
+    message: &str,
+    branch_labels: &[String],
+    rev_id: Option<&str>,
+) -> Result<ExitCode> {
+    let (dir, migrations) = load(settings)?;
+    let graph = Graph::new(&migrations)?;
+    let mut parents: Vec<usize> = Vec::new();
+    for r in revisions {
+        let resolved = if r == "heads" {
+            graph.heads().to_vec()
+        } else {
+            graph.resolve(r)?
+        };
+        for p in resolved {
+            if !parents.contains(&p) {
+                parents.push(p);
+            }
+        }
+    }
+    if parents.len() < 2 {
+        bail!(UsageError(format!(
+            "a merge joins two or more revisions, and {} names {}; nothing to merge",
+            revisions.join(" "),
+            parents.len()
+        )));
+    }
+    let new = NewRevision {
+        message,
+        rev_id,
+        revises: parents.iter().map(|&p| graph.revision(p).id.to_string()).collect(),
+        labels: branch_labels.to_vec(),
+        depends_on: Vec::new(),
+    };
+    write_revision(settings, &dir, &graph, new)
+}
+
+pub(crate) fn edit(settings: &Settings, ident: &str) -> Result<ExitCode> {
+    let (dir, migrations) = load(settings)?;
+    let graph = Graph::new(&migrations)?;
+    let r = match graph.resolve(ident)?.as_slice() {
+        [one] => *one,
+        _ => bail!(UsageError(format!("`{ident}` does not name one revision"))),
+    };
+    let path = dir.join(&*graph.revision(r).path);
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .map_err(|_| UsageError(format!("set $VISUAL or $EDITOR to edit {}", path.display())))?;
+    let mut words = editor.split_whitespace();
+    let program = words
+        .next()
+        .ok_or_else(|| UsageError("$VISUAL/$EDITOR is empty".to_owned()))?;
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(&path)
+        .status()
+        .with_context(|| format!("cannot start the editor `{editor}`"))?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,135 @@
+//! `migrator.toml`: one key per global setting. Unknown keys are an error
+//! naming the nearest known one.
+
+use std::path::{Path, PathBuf};
+
+use crate::UsageError;
+
+/// The file read when `-c/--config` is not given, if it exists.
+pub(crate) const DEFAULT_CONFIG: &str = "migrator.toml";
+
+const KEYS: [&str; 12] = [
+    "directory",
+    "database_url",
+    "version_table",
+    "version_table_schema",
+    "transaction_mode",
+    "lock_timeout",
+    "file_template",
+    "truncate_slug_length",
+    "timezone",
+    "allow_multiple_heads",
+    "schema",
+    "dev_url",
+];
+
+/// The settings a config file gave; all optional.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Config {
+    /// The file it came from.
+    pub path: Option<PathBuf>,
+    pub directory: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub version_table: Option<String>,
+    pub version_table_schema: Option<String>,
+    pub transaction_mode: Option<String>,
+    pub lock_timeout: Option<u64>,
+    pub file_template: Option<String>,
+    pub truncate_slug_length: Option<usize>,
+    pub timezone: Option<String>,
+    pub allow_multiple_heads: Option<bool>,
+    pub schema: Option<PathBuf>,
+    pub dev_url: Option<String>,
+}
+
+impl Config {
+    /// Reads `explicit`, or `migrator.toml` in the working directory when it
+    /// exists; no file is no settings.
+    pub(crate) fn load(explicit: Option<&Path>) -> Result<Config, UsageError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let default = PathBuf::from(DEFAULT_CONFIG);
+                if !default.is_file() {
+                    return Ok(Config::default());
+                }
+                default
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| UsageError(format!("cannot read the config file {}: {e}", path.display())))?;
+        parse(&text, &path)
+    }
+}
+
+fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
+    let here = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let at = |msg: String| UsageError(format!("{}: {msg}", path.display()));
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| at(e.to_string().trim().to_owned()))?;
+    let mut c = Config {
+        path: Some(path.to_path_buf()),
+        ..Config::default()
+    };
+    for (key, value) in &table {
+        let wrong = |expected: &str| at(format!("`{key}` must be {expected}"));
+        let string = || value.as_str().map(str::to_owned).ok_or_else(|| wrong("a string"));
+        let number = || {
+            value
+                .as_integer()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| wrong("a whole number"))
+        };
+        match key.as_str() {
+            "directory" => c.directory = Some(here.join(string()?)),
+            "database_url" => c.database_url = Some(string()?),
+            "version_table" => c.version_table = Some(string()?),
+            "version_table_schema" => c.version_table_schema = Some(string()?),
+            "transaction_mode" => c.transaction_mode = Some(string()?),
+            "lock_timeout" => c.lock_timeout = Some(number()?),
+            "file_template" => c.file_template = Some(string()?),
+            "truncate_slug_length" => c.truncate_slug_length = Some(usize::try_from(number()?).unwrap_or(usize::MAX)),
+            "timezone" => c.timezone = Some(string()?),
+            "allow_multiple_heads" => {
+                c.allow_multiple_heads = Some(value.as_bool().ok_or_else(|| wrong("true or false"))?)
+            }
+            "schema" => c.schema = Some(here.join(string()?)),
+            "dev_url" => c.dev_url = Some(string()?),
+            other => {
+                let hint = match migrator_core::nearest(other, KEYS) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!("the keys are {}", KEYS.join(", ")),
+                };
+                return Err(at(format!("unknown key `{other}`; {hint}")));
+            }
+        }
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_errors() {
+        let c = parse(
+            "directory = \"db/migrations\"\nlock_timeout = 5\nallow_multiple_heads = true\n",
+            Path::new("conf/migrator.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.directory, Some(PathBuf::from("conf/db/migrations")));
+        assert_eq!(c.lock_timeout, Some(5));
+        assert_eq!(c.allow_multiple_heads, Some(true));
+        let e = parse("databse_url = \"x\"", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "m.toml: unknown key `databse_url`; did you mean `database_url`?");
+        let e = parse("lock_timeout = \"soon\"", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "m.toml: `lock_timeout` must be a whole number");
+        assert!(parse("directory = ", Path::new("m.toml")).is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! New revision files: ids, slugs, Alembic's `file_template` tokens, and
+//! the text of a new file.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Alembic's default file template.
+pub(crate) const DEFAULT_TEMPLATE: &str = "%(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s";
+
+/// A random 12-hex-character revision id.
+pub(crate) fn random_id() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(nanos);
+    h.write_u32(std::process::id());
+    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// Alembic's slug: the words of the message, lowercased, joined by `_`,
+/// cut at a word boundary to at most `max` characters (plus a trailing
+/// `_` when cut).
+pub(crate) fn slug(message: &str, max: usize) -> String {
+    let words: Vec<String> = message
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let slug = words.join("_");
+    if slug.chars().count() <= max {
+        return slug;
+    }
+    let cut: String = slug.chars().take(max).collect();
+    match cut.rsplit_once('_') {
+        Some((head, _)) => format!("{head}_"),
+        None => format!("{cut}_"),
+    }
+}
+
+/// A point in time, broken down, with the zone it is in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    pub epoch: i64,
+    pub parts: [i64; 6],
+}
+
+/// Now, in `timezone`: `UTC` (the default) or a fixed offset such as
+/// `+02:00`.
+pub(crate) fn now_in(timezone: Option<&str>) -> Result<Stamp, String> {
+    let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let epoch = i64::try_from(epoch).unwrap_or(0);
+    let offset = match timezone.map(str::trim) {
+        None | Some("UTC" | "utc" | "Z" | "") => 0,
+        Some(tz) => parse_offset(tz).ok_or_else(|| {
+            format!("timezone `{tz}` is not UTC or an offset like +02:00 (named zones are not supported)")
+        })?,
+    };
+    Ok(Stamp {
+        epoch,
+        parts: migrator_core::civil_parts(epoch + offset),
+    })
+}
+
+fn parse_offset(tz: &str) -> Option<i64> {
+    let (sign, rest) = match tz.as_bytes().first()? {
+        b'+' => (1, &tz[1..]),
+        b'-' => (-1, &tz[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+/// Fills Alembic's `%(name)s` / `%(name)d` / `%(name).2d` / `%(name)02d`
+/// template.
+pub(crate) fn render(template: &str, rev: &str, slug: &str, at: &Stamp) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(pos) = rest.find('%') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos + 1..];
+        if let Some(r) = rest.strip_prefix('%') {
+            out.push('%');
+            rest = r;
+            continue;
+        }
+        let bad = || format!("file_template `{template}`: expected `%(name)s` or `%(name)d` after `%`");
+        let r = rest.strip_prefix('(').ok_or_else(bad)?;
+        let close = r.find(')').ok_or_else(bad)?;
+        let name = &r[..close];
+        let r = &r[close + 1..];
+        let spec_end = r.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(bad)?;
+        let (spec, kind) = (&r[..spec_end], &r[spec_end..=spec_end]);
+        rest = &r[spec_end + 1..];
+        let (zero_pad, width) = match spec.strip_prefix('.') {
+            Some(p) => (true, p.parse::<usize>().map_err(|_| bad())?),
+            None if spec.starts_with('0') => (true, spec.parse::<usize>().map_err(|_| bad())?),
+            None if spec.is_empty() => (false, 0),
+            None => (false, spec.parse::<usize>().map_err(|_| bad())?),
+        };
+        let [year, month, day, hour, minute, second] = at.parts;
+        let number = match name {
+            "epoch" => Some(at.epoch),
+            "year" => Some(year),
+            "month" => Some(month),
+            "day" => Some(day),
+            "hour" => Some(hour),
+            "minute" => Some(minute),
+            "second" => Some(second),
+            _ => None,
+        };
+        let text = match (name, number) {
+            ("rev", _) => rev.to_owned(),
+            ("slug", _) => slug.to_owned(),
+            (_, Some(n)) if kind == "d" && zero_pad => format!("{n:0width$}"),
+            (_, Some(n)) if kind == "d" => format!("{n:width$}"),
+            (_, Some(n)) => n.to_string(),
+            _ => {
+                return Err(format!(
+                    "file_template `{template}`: unknown token `{name}`; the tokens are rev, slug, epoch, year, month, day, hour, minute, second"
+                ));
+            }
+        };
+        out.push_str(&text);
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The text of a new revision file.
+pub(crate) fn revision_file(
+    message: &str,
+    id: &str,
+    revises: &[String],
+    labels: &[String],
+    depends_on: &[String],
+    at: &Stamp,
+) -> String {
+    let [y, mo, d, h, mi, s] = at.parts;
+    let mut t = format!(
+        "-- {message}\n--\n-- Revision ID: {id}\n-- Revises: {}\n-- Create Date: {y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}\n",
+        revises.join(", ")
+    );
+    if !labels.is_empty() {
+        t += &format!("-- Branch Labels: {}\n", labels.join(", "));
+    }
+    if !depends_on.is_empty() {
+        t += &format!("-- Depends On: {}\n", depends_on.join(", "));
+    }
+    t += "\n-- migrate:up\n\n\n-- migrate:down\n\n";
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: Stamp = Stamp {
+        epoch: 1_768_487_400,
+        parts: [2026, 1, 5, 9, 3, 7],
+    };
+
+    #[test]
+    fn alembic_default_template() {
+        assert_eq!(
+            render(DEFAULT_TEMPLATE, "ab12cd34ef56", "add_users", &AT).unwrap(),
+            "20260105_0903_ab12cd34ef56_add_users"
+        );
+        assert_eq!(
+            render("%(epoch)s-%(second)02d-%(rev)s%%", "x", "", &AT).unwrap(),
+            "1768487400-07-x%"
+        );
+        assert!(render("%(nope)s", "x", "", &AT).is_err());
+        assert!(render("%(rev", "x", "", &AT).is_err());
+    }
+
+    #[test]
+    fn slugs_like_alembic() {
+        assert_eq!(slug("Add users, and their E-mail!", 40), "add_users_and_their_e_mail");
+        assert_eq!(
+            slug("a very long message that goes on and on forever", 20),
+            "a_very_long_message_"
+        );
+        assert_eq!(slug("", 40), "");
+    }
+
+    #[test]
+    fn ids_and_offsets() {
+        let id = random_id();
+        assert_eq!(id.len(), 12);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(parse_offset("+02:00"), Some(7200));
+        assert_eq!(parse_offset("-05:30"), Some(-19800));
+        assert_eq!(parse_offset("Europe/Paris"), None);
+        assert!(now_in(Some("Mars/Olympus")).is_err());
+    }
+}
