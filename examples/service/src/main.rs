@@ -1,0 +1,53 @@
+//! A small service that carries its schema history in its binary.
+//!
+//! - `service` migrates the database in `DATABASE_URL` (default
+//!   `sqlite://service.db`) to its heads at startup — under the migration
+//!   lock, so several replicas can start at once — then does its work.
+//! - `service migrate ...` is the whole `migrator` command line over the
+//!   same embedded history: `service migrate current`, `service migrate
+//!   downgrade -1`, `service migrate history`, ...
+
+use std::process::ExitCode;
+
+use migrator_core::{Migrations, Migrator};
+
+static MIGRATIONS: Migrations = migrator_macros::embed_migrations!("migrations");
+
+fn main() -> ExitCode {
+    let mut args = std::env::args();
+    let program = args.next().unwrap_or_else(|| "service".to_owned());
+    let rest: Vec<String> = args.collect();
+    if rest.first().map(String::as_str) == Some("migrate") {
+        let cli = std::iter::once(format!("{program} migrate")).chain(rest.into_iter().skip(1));
+        return migrator_cli::main_from(cli, &MIGRATIONS);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Migrates, then does the service's work (here: reports what it finds).
+async fn serve() -> Result<(), migrator_core::Error> {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://service.db".to_owned());
+    let mut db = Migrator::new(&MIGRATIONS).connect(&url).await?;
+    let report = db.upgrade("heads").await?;
+    println!(
+        "migrated: {} revision(s) applied, the database is at {}",
+        report.applied.len(),
+        report.current.join(", ")
+    );
+    db.close().await;
+    println!("serving");
+    Ok(())
+}
