@@ -1,13 +1,29 @@
 //! migrator-core: the revision file format, the revision graph, identifier
 //! resolution and planning (all pure), and the executor that applies plans
 //! to a database through sqlx (behind the `runtime` feature and one feature
-//! per database).
+//! per database: `sqlite` (default), `postgres`, `mysql`).
+//!
+//! A service embeds its history at compile time and migrates at startup:
+//!
+//! ```toml
+//! [dependencies]
+//! migrator-core = { version = "0.1", features = ["postgres"] }
+//! migrator-macros = "0.1"
+//! ```
+//!
+//! ```text
+//! // build.rs (`migrator init` writes it): adding a revision file rebuilds the crate
+//! fn main() { println!("cargo:rerun-if-changed=migrations"); }
+//! ```
 //!
 //! ```text
 //! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("migrations");
 //!
-//! migrator_core::Migrator::new(&MIGRATIONS).connect(&url).await?.upgrade("head").await?;
+//! migrator_core::Migrator::new(&MIGRATIONS).connect(&url).await?.upgrade("heads").await?;
 //! ```
+//!
+//! The upgrade takes the migration lock first, so several replicas can
+//! start at once; see `examples/service` in the repository.
 
 pub mod bookkeeping;
 mod diagnostic;
