@@ -33,6 +33,7 @@ mod graph;
 mod load;
 mod offline;
 mod revision;
+pub mod schema;
 mod split;
 mod time;
 mod url;

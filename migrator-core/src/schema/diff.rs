@@ -1,0 +1,421 @@
+//! What differs between two schemas, as changes ordered so that
+//! dependencies hold (referenced tables created first, dropped last).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::model::{Column, ForeignKey, Index, Schema, Table};
+
+/// One difference, as a change from the first schema to the second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A PostgreSQL enum type appears.
+    CreateEnum { name: String, labels: Vec<String> },
+    /// A PostgreSQL enum type goes.
+    DropEnum { name: String, labels: Vec<String> },
+    /// A table appears.
+    CreateTable { name: String, table: Table },
+    /// A table goes (data is lost).
+    DropTable { name: String, table: Table },
+    /// A column appears.
+    AddColumn { table: String, column: Column },
+    /// A column goes (data is lost).
+    DropColumn { table: String, column: Column },
+    /// A column's type, nullability or default changes.
+    AlterColumn { table: String, from: Column, to: Column },
+    /// The primary key changes.
+    SetPrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    /// A unique constraint appears.
+    AddUnique {
+        table: String,
+        name: String,
+        columns: Vec<String>,
+    },
+    /// A unique constraint goes.
+    DropUnique {
+        table: String,
+        name: String,
+        columns: Vec<String>,
+    },
+    /// An index appears.
+    AddIndex { table: String, name: String, index: Index },
+    /// An index goes.
+    DropIndex { table: String, name: String, index: Index },
+    /// A foreign key appears.
+    AddForeignKey {
+        table: String,
+        name: String,
+        fk: ForeignKey,
+    },
+    /// A foreign key goes.
+    DropForeignKey {
+        table: String,
+        name: String,
+        fk: ForeignKey,
+    },
+    /// A named check constraint appears.
+    AddCheck { table: String, name: String, expr: String },
+    /// A named check constraint goes.
+    DropCheck { table: String, name: String, expr: String },
+    /// A view appears.
+    CreateView { name: String, sql: String },
+    /// A view goes.
+    DropView { name: String, sql: String },
+}
+
+impl Change {
+    /// The table the change is on, if any.
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Change::CreateEnum { .. }
+            | Change::DropEnum { .. }
+            | Change::CreateView { .. }
+            | Change::DropView { .. } => None,
+            Change::CreateTable { name, .. } | Change::DropTable { name, .. } => Some(name),
+            Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::SetPrimaryKey { table, .. }
+            | Change::AddUnique { table, .. }
+            | Change::DropUnique { table, .. }
+            | Change::AddIndex { table, .. }
+            | Change::DropIndex { table, .. }
+            | Change::AddForeignKey { table, .. }
+            | Change::DropForeignKey { table, .. }
+            | Change::AddCheck { table, .. }
+            | Change::DropCheck { table, .. } => Some(table),
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::CreateEnum { name, labels } => write!(f, "enum {name} ({}) is missing", labels.join(", ")),
+            Change::DropEnum { name, .. } => write!(f, "enum {name} is not declared"),
+            Change::CreateTable { name, .. } => write!(f, "table {name} is missing"),
+            Change::DropTable { name, .. } => write!(f, "table {name} is not declared"),
+            Change::AddColumn { table, column } => write!(f, "column {table}.{} is missing ({column})", column.name),
+            Change::DropColumn { table, column } => write!(f, "column {table}.{} is not declared", column.name),
+            Change::AlterColumn { table, from, to } => {
+                write!(f, "column {table}.{} is `{from}`, declared `{to}`", to.name)
+            }
+            Change::SetPrimaryKey { table, from, to } => {
+                write!(
+                    f,
+                    "primary key of {table} is ({}), declared ({})",
+                    from.join(", "),
+                    to.join(", ")
+                )
+            }
+            Change::AddUnique { table, name, columns } => {
+                write!(
+                    f,
+                    "unique constraint {name} on {table} ({}) is missing",
+                    columns.join(", ")
+                )
+            }
+            Change::DropUnique { table, name, .. } => write!(f, "unique constraint {name} on {table} is not declared"),
+            Change::AddIndex { table, name, index } => {
+                write!(f, "index {name} on {table} ({}) is missing", index.columns.join(", "))
+            }
+            Change::DropIndex { table, name, .. } => write!(f, "index {name} on {table} is not declared"),
+            Change::AddForeignKey { table, name, fk } => {
+                write!(
+                    f,
+                    "foreign key {name} on {table} ({}) -> {} is missing",
+                    fk.columns.join(", "),
+                    fk.ref_table
+                )
+            }
+            Change::DropForeignKey { table, name, .. } => write!(f, "foreign key {name} on {table} is not declared"),
+            Change::AddCheck { table, name, expr } => write!(f, "check {name} on {table} ({expr}) is missing"),
+            Change::DropCheck { table, name, .. } => write!(f, "check {name} on {table} is not declared"),
+            Change::CreateView { name, .. } => write!(f, "view {name} is missing"),
+            Change::DropView { name, .. } => write!(f, "view {name} is not declared"),
+        }
+    }
+}
+
+/// The changes that turn `from` into `to`, in an order that keeps
+/// dependencies (views and foreign keys dropped first and created last,
+/// referenced tables created before and dropped after their referrers).
+pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
+    let mut drops_first = Vec::new();
+    let mut middle = Vec::new();
+    let mut adds_last = Vec::new();
+
+    for (name, sql) in &from.views {
+        if to.views.get(name) != Some(sql) {
+            drops_first.push(Change::DropView {
+                name: name.clone(),
+                sql: sql.clone(),
+            });
+        }
+    }
+    for (tname, t) in &from.tables {
+        let Some(new) = to.tables.get(tname) else {
+            // Foreign keys pointing at other dropped tables go with the table.
+            continue;
+        };
+        for (name, fk) in &t.foreign_keys {
+            if new.foreign_keys.get(name) != Some(fk) {
+                drops_first.push(Change::DropForeignKey {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    fk: fk.clone(),
+                });
+            }
+        }
+        for (name, index) in &t.indexes {
+            if new.indexes.get(name) != Some(index) {
+                drops_first.push(Change::DropIndex {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    index: index.clone(),
+                });
+            }
+        }
+        for (name, columns) in &t.uniques {
+            if new.uniques.get(name) != Some(columns) {
+                drops_first.push(Change::DropUnique {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    columns: columns.clone(),
+                });
+            }
+        }
+        for (name, expr) in &t.checks {
+            if new.checks.get(name) != Some(expr) {
+                drops_first.push(Change::DropCheck {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    expr: expr.clone(),
+                });
+            }
+        }
+    }
+    for (name, labels) in &to.enums {
+        match from.enums.get(name) {
+            Some(old) if old == labels => {}
+            Some(old) => {
+                drops_first.push(Change::DropEnum {
+                    name: name.clone(),
+                    labels: old.clone(),
+                });
+                middle.push(Change::CreateEnum {
+                    name: name.clone(),
+                    labels: labels.clone(),
+                });
+            }
+            None => middle.push(Change::CreateEnum {
+                name: name.clone(),
+                labels: labels.clone(),
+            }),
+        }
+    }
+    let created: Vec<&String> = to.tables.keys().filter(|n| !from.tables.contains_key(*n)).collect();
+    for name in referenced_first(to, &created) {
+        middle.push(Change::CreateTable {
+            name: name.clone(),
+            table: to.tables[name].clone(),
+        });
+    }
+    for (tname, new) in &to.tables {
+        let Some(old) = from.tables.get(tname) else { continue };
+        for c in &new.columns {
+            match old.column(&c.name) {
+                None => middle.push(Change::AddColumn {
+                    table: tname.clone(),
+                    column: c.clone(),
+                }),
+                Some(o) if o != c => middle.push(Change::AlterColumn {
+                    table: tname.clone(),
+                    from: o.clone(),
+                    to: c.clone(),
+                }),
+                Some(_) => {}
+            }
+        }
+        if old.primary_key != new.primary_key {
+            middle.push(Change::SetPrimaryKey {
+                table: tname.clone(),
+                from: old.primary_key.clone(),
+                to: new.primary_key.clone(),
+            });
+        }
+        for c in &old.columns {
+            if new.column(&c.name).is_none() {
+                middle.push(Change::DropColumn {
+                    table: tname.clone(),
+                    column: c.clone(),
+                });
+            }
+        }
+        for (name, columns) in &new.uniques {
+            if old.uniques.get(name) != Some(columns) {
+                adds_last.push(Change::AddUnique {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    columns: columns.clone(),
+                });
+            }
+        }
+        for (name, index) in &new.indexes {
+            if old.indexes.get(name) != Some(index) {
+                adds_last.push(Change::AddIndex {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    index: index.clone(),
+                });
+            }
+        }
+        for (name, expr) in &new.checks {
+            if old.checks.get(name) != Some(expr) {
+                adds_last.push(Change::AddCheck {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    expr: expr.clone(),
+                });
+            }
+        }
+        for (name, fk) in &new.foreign_keys {
+            if old.foreign_keys.get(name) != Some(fk) {
+                adds_last.push(Change::AddForeignKey {
+                    table: tname.clone(),
+                    name: name.clone(),
+                    fk: fk.clone(),
+                });
+            }
+        }
+    }
+    let dropped: Vec<&String> = from.tables.keys().filter(|n| !to.tables.contains_key(*n)).collect();
+    let mut drop_order = referenced_first(from, &dropped);
+    drop_order.reverse();
+    for name in drop_order {
+        middle.push(Change::DropTable {
+            name: name.clone(),
+            table: from.tables[name].clone(),
+        });
+    }
+    for (name, labels) in &from.enums {
+        if !to.enums.contains_key(name) {
+            middle.push(Change::DropEnum {
+                name: name.clone(),
+                labels: labels.clone(),
+            });
+        }
+    }
+    for (name, sql) in &to.views {
+        if from.views.get(name) != Some(sql) {
+            adds_last.push(Change::CreateView {
+                name: name.clone(),
+                sql: sql.clone(),
+            });
+        }
+    }
+    drops_first.extend(middle);
+    drops_first.extend(adds_last);
+    drops_first
+}
+
+/// `names` ordered so that a table comes after the tables it references.
+fn referenced_first<'a>(schema: &'a Schema, names: &[&'a String]) -> Vec<&'a String> {
+    let wanted: BTreeSet<&String> = names.iter().copied().collect();
+    let mut done: BTreeSet<&String> = BTreeSet::new();
+    let mut out = Vec::new();
+    fn visit<'a>(
+        schema: &'a Schema,
+        name: &'a String,
+        wanted: &BTreeSet<&'a String>,
+        done: &mut BTreeSet<&'a String>,
+        out: &mut Vec<&'a String>,
+        depth: usize,
+    ) {
+        if done.contains(name) || depth > wanted.len() {
+            return;
+        }
+        if let Some(t) = schema.tables.get(name) {
+            for fk in t.foreign_keys.values() {
+                if let Some((r, _)) = schema.tables.get_key_value(&fk.ref_table)
+                    && r != name
+                    && wanted.contains(r)
+                {
+                    visit(schema, r, wanted, done, out, depth + 1);
+                }
+            }
+        }
+        if done.insert(name) {
+            out.push(name);
+        }
+    }
+    for n in names {
+        visit(schema, n, &wanted, &mut done, &mut out, 0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, ty: &str, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            data_type: ty.into(),
+            nullable,
+            default: None,
+            autoincrement: false,
+        }
+    }
+
+    #[test]
+    fn orders_creates_and_drops_by_references() {
+        let mut a = Schema::default();
+        let mut b = Schema::default();
+        let parent = Table {
+            columns: vec![col("id", "integer", false)],
+            primary_key: vec!["id".into()],
+            ..Table::default()
+        };
+        let mut child = Table {
+            columns: vec![col("id", "integer", false), col("p", "integer", true)],
+            ..Table::default()
+        };
+        child.foreign_keys.insert(
+            "fk_child_p".into(),
+            ForeignKey {
+                columns: vec!["p".into()],
+                ref_table: "parent".into(),
+                ref_columns: vec!["id".into()],
+                on_delete: "CASCADE".into(),
+                on_update: "NO ACTION".into(),
+            },
+        );
+        b.tables.insert("a_child".into(), child.clone());
+        b.tables.insert("parent".into(), parent.clone());
+        let up: Vec<String> = diff(&a, &b).iter().map(ToString::to_string).collect();
+        assert_eq!(up, ["table parent is missing", "table a_child is missing"]);
+        let down: Vec<String> = diff(&b, &a).iter().map(ToString::to_string).collect();
+        assert_eq!(down, ["table a_child is not declared", "table parent is not declared"]);
+        a = b.clone();
+        b.tables
+            .get_mut("parent")
+            .unwrap()
+            .columns
+            .push(col("name", "text", false));
+        b.tables.get_mut("a_child").unwrap().columns[1].nullable = false;
+        let changes: Vec<String> = diff(&a, &b).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            changes,
+            [
+                "column a_child.p is `p integer`, declared `p integer not null`",
+                "column parent.name is missing (name text not null)"
+            ]
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Database schemas as plain data: the model introspection fills, the
+//! differences between two schemas, and the SQL that turns one into the
+//! other (spec §6). Pure.
+
+mod diff;
+mod model;
+mod render;
+
+pub use diff::{Change, diff};
+pub use model::{Column, ForeignKey, Index, Schema, Table};
+pub use render::{Rendered, render};

@@ -1,0 +1,97 @@
+//! The schema model: what introspection reads and diffs compare.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A whole schema (migrator's own tables excluded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schema {
+    /// Tables by name.
+    pub tables: BTreeMap<String, Table>,
+    /// Views by name: their definition, normalised.
+    pub views: BTreeMap<String, String>,
+    /// PostgreSQL enum types by name: their labels in order.
+    pub enums: BTreeMap<String, Vec<String>>,
+}
+
+/// One table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Primary key columns in key order.
+    pub primary_key: Vec<String>,
+    /// Unique constraints by name: their columns.
+    pub uniques: BTreeMap<String, Vec<String>>,
+    /// Indexes (not backing a constraint) by name.
+    pub indexes: BTreeMap<String, Index>,
+    /// Foreign keys by name (or by a name made from their columns where the
+    /// database keeps none).
+    pub foreign_keys: BTreeMap<String, ForeignKey>,
+    /// Named check constraints: their expression, normalised.
+    pub checks: BTreeMap<String, String>,
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its type, normalised per dialect (lowercase).
+    pub data_type: String,
+    /// `NULL` allowed.
+    pub nullable: bool,
+    /// Its default expression, as the database reports it.
+    pub default: Option<String>,
+    /// Identity / auto-increment / owned sequence.
+    pub autoincrement: bool,
+}
+
+/// One index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Columns or expressions, in order.
+    pub columns: Vec<String>,
+    /// `UNIQUE`.
+    pub unique: bool,
+    /// The `WHERE` of a partial index.
+    pub predicate: Option<String>,
+}
+
+/// One foreign key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// Its columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub ref_table: String,
+    /// The referenced columns.
+    pub ref_columns: Vec<String>,
+    /// `ON DELETE` action, uppercase (`NO ACTION` when none).
+    pub on_delete: String,
+    /// `ON UPDATE` action, uppercase.
+    pub on_update: String,
+}
+
+impl Table {
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}{}",
+            self.name,
+            self.data_type,
+            if self.nullable { "" } else { " not null" }
+        )?;
+        if let Some(d) = &self.default {
+            write!(f, " default {d}")?;
+        }
+        Ok(())
+    }
+}
