@@ -117,7 +117,8 @@ fn column_def(dialect: Dialect, c: &Column, inline_pk: bool) -> String {
             Dialect::Sqlite => {}
         }
     }
-    if !c.nullable && !(dialect == Dialect::Sqlite && inline_pk && c.autoincrement) {
+    let sqlite_rowid = dialect == Dialect::Sqlite && inline_pk && c.autoincrement;
+    if !c.nullable && !sqlite_rowid {
         s += " NOT NULL";
     }
     if let Some(d) = &c.default
