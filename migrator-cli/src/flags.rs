@@ -49,6 +49,12 @@ pub(crate) struct Global {
     /// Do not take the migration lock (for databases without locks); concurrent runs are then unsafe
     #[arg(long, global = true)]
     pub no_lock: bool,
+    /// The declared schema: a SQL file of CREATE statements (autogenerate, drift checks)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub schema: Option<PathBuf>,
+    /// Server for scratch databases [default: the target server; SQLite: in memory]
+    #[arg(long, global = true, value_name = "URL")]
+    pub dev_url: Option<String>,
     /// Print read commands' output as JSON
     #[arg(long, global = true)]
     pub json: bool,
@@ -165,6 +171,9 @@ pub(crate) enum Command {
     },
     /// Every revision and where it stands: applied, pending, modified, unknown, failed, unverified
     Status,
+    /// On a scratch database, upgrade, downgrade and upgrade each revision; report the first
+    /// whose downgrade does not restore the schema
+    Test,
     /// Exit 1 unless the database is at the heads, unmodified, with no failed revision
     Check,
     /// Show the database's current revision(s) (-v: in full)

@@ -96,8 +96,8 @@ impl Settings {
             file_template: config.file_template.clone(),
             truncate_slug_length: config.truncate_slug_length,
             timezone: config.timezone.clone(),
-            schema: config.schema.clone(),
-            dev_url: config.dev_url.clone(),
+            schema: g.schema.clone().or(config.schema.clone()),
+            dev_url: g.dev_url.clone().or(config.dev_url.clone()),
             config_path: config.path.clone(),
         })
     }

@@ -135,6 +135,8 @@ pub(crate) fn revision_file(
     labels: &[String],
     depends_on: &[String],
     at: &Stamp,
+    up: &str,
+    down: &str,
 ) -> String {
     let [y, mo, d, h, mi, s] = at.parts;
     let mut t = format!(
@@ -147,7 +149,7 @@ pub(crate) fn revision_file(
     if !depends_on.is_empty() {
         t += &format!("-- Depends On: {}\n", depends_on.join(", "));
     }
-    t += "\n-- migrate:up\n\n\n-- migrate:down\n\n";
+    t += &format!("\n-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n");
     t
 }
 

@@ -92,6 +92,9 @@ struct NewRevision<'a> {
     revises: Vec<String>,
     labels: Vec<String>,
     depends_on: Vec<String>,
+    /// The SQL of the sections (autogenerate), empty otherwise.
+    up: String,
+    down: String,
 }
 
 fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRevision<'_>) -> Result<ExitCode> {
@@ -121,7 +124,16 @@ fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRe
     let tpl = settings.file_template.as_deref().unwrap_or(template::DEFAULT_TEMPLATE);
     let name = template::render(tpl, &id, &slug, &at).map_err(UsageError)?;
     let path = dir.join(format!("{name}.sql"));
-    let text = template::revision_file(new.message, &id, &new.revises, &new.labels, &new.depends_on, &at);
+    let text = template::revision_file(
+        new.message,
+        &id,
+        &new.revises,
+        &new.labels,
+        &new.depends_on,
+        &at,
+        &new.up,
+        &new.down,
+    );
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
@@ -142,6 +154,9 @@ pub(crate) struct RevisionArgs<'a> {
     pub branch_labels: &'a [String],
     pub depends_on: &'a [String],
     pub rev_id: Option<&'a str>,
+    /// Generated SQL for the sections.
+    pub up: Option<String>,
+    pub down: Option<String>,
 }
 
 pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<ExitCode> {
@@ -205,6 +220,8 @@ pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<Ex
         revises,
         labels: args.branch_labels.to_vec(),
         depends_on,
+        up: args.up.unwrap_or_default(),
+        down: args.down.unwrap_or_default(),
     };
     write_revision(settings, &dir, &graph, new)
 }
@@ -244,6 +261,8 @@ pub(crate) fn merge(
         revises: parents.iter().map(|&p| graph.revision(p).id.to_string()).collect(),
         labels: branch_labels.to_vec(),
         depends_on: Vec::new(),
+        up: String::new(),
+        down: String::new(),
     };
     write_revision(settings, &dir, &graph, new)
 }
@@ -273,4 +292,42 @@ pub(crate) fn edit(settings: &Settings, ident: &str) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `revision --autogenerate`: the SQL that turns the history's schema into
+/// the declared one, written as a new revision (nothing when they agree).
+pub(crate) async fn autogenerate(settings: &Settings, mut args: RevisionArgs<'_>) -> Result<ExitCode> {
+    let Some(schema_path) = settings.schema.clone() else {
+        bail!(UsageError(
+            "--autogenerate needs the declared schema: pass --schema PATH or set `schema` in migrator.toml".to_owned()
+        ));
+    };
+    let sql = std::fs::read_to_string(&schema_path).map_err(|e| {
+        UsageError(format!(
+            "cannot read the declared schema {}: {e}",
+            schema_path.display()
+        ))
+    })?;
+    let (_, migrations) = load(settings)?;
+    let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
+    let generated =
+        migrator_core::autogenerate(&migrations, &dev_url, &sql, &schema_path.display().to_string()).await?;
+    let Some(g) = generated else {
+        println!("no changes: the history already gives the declared schema; nothing written");
+        return Ok(ExitCode::SUCCESS);
+    };
+    if settings.verbosity > Verbosity::Quiet {
+        for c in &g.changes {
+            eprintln!("  {c}");
+        }
+        if g.up.reviews + g.down.reviews > 0 {
+            eprintln!(
+                "{} statement(s) marked `-- REVIEW:`; read them before applying",
+                g.up.reviews + g.down.reviews
+            );
+        }
+    }
+    args.up = Some(g.up.sql.trim_end().to_owned());
+    args.down = Some(g.down.sql.trim_end().to_owned());
+    revision(settings, args)
 }

@@ -342,6 +342,18 @@ pub(crate) async fn check(settings: &Settings, migrations: &Migrations) -> Resul
             _ => {}
         }
     }
+    if let Some(path) = &settings.schema {
+        let sql = std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("cannot read the declared schema {}: {e}", path.display())))?;
+        let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
+        let declared = migrator_core::declared_schema(&dev_url, &sql, &path.display().to_string()).await?;
+        let mut db = connect(settings, migrations).await?;
+        let live = db.schema().await;
+        db.close().await;
+        for change in migrator_core::schema::diff(&live?, &declared) {
+            problems.push(format!("schema drift: {change} (declared in {})", path.display()));
+        }
+    }
     if problems.is_empty() {
         if settings.verbosity > Verbosity::Quiet {
             let heads: Vec<&str> = graph.heads().iter().map(|&h| &*graph.revision(h).id).collect();
@@ -356,4 +368,31 @@ pub(crate) async fn check(settings: &Settings, migrations: &Migrations) -> Resul
         eprintln!("check failed: {p}");
     }
     Ok(ExitCode::from(1))
+}
+
+pub(crate) async fn round_trip(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
+    let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
+    let (tested, failure) = migrator_core::round_trip(migrations, &dev_url).await?;
+    match failure {
+        None => {
+            if settings.verbosity > Verbosity::Quiet {
+                println!(
+                    "ok: {tested} revision(s) upgraded, downgraded and upgraded again; every downgrade restored the schema"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(f) => {
+            eprintln!(
+                "revision {} ({}) does not round-trip: its downgrade leaves a schema different from the one its upgrade \
+                 started from. To restore it, the downgrade would also have to:",
+                f.revision, f.path
+            );
+            for d in &f.differences {
+                eprintln!("  {}", d.action());
+            }
+            eprintln!("fix its `-- migrate:down` section so that it undoes the upgrade exactly");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -32,21 +32,6 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
             rev_id,
             autogenerate,
         } => {
-            if *autogenerate {
-                let schema = settings
-                    .schema
-                    .as_ref()
-                    .map_or("none".to_owned(), |p| p.display().to_string());
-                let dev = settings
-                    .dev_url
-                    .as_deref()
-                    .map_or("the target server".to_owned(), migrator_core::redact);
-                return Err(crate::UsageError(format!(
-                    "--autogenerate is not available yet (declared schema: {schema}; scratch databases on {dev}); \
-                     write the SQL by hand in a new revision"
-                ))
-                .into());
-            }
             let args = author::RevisionArgs {
                 message,
                 head: head.as_deref(),
@@ -54,7 +39,12 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
                 branch_labels: branch_label,
                 depends_on,
                 rev_id: rev_id.as_deref(),
+                up: None,
+                down: None,
             };
+            if *autogenerate {
+                return author::autogenerate(&settings, args).await;
+            }
             return author::revision(&settings, args);
         }
         Command::Merge {
@@ -113,6 +103,7 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
             migrate::repair(&settings, migrations, revision.as_deref(), how).await
         }
         Command::Status => inspect::status(&settings, migrations).await,
+        Command::Test => inspect::round_trip(&settings, migrations).await,
         Command::Check => inspect::check(&settings, migrations).await,
         Command::Current { check_heads } => inspect::current(&settings, migrations, *check_heads).await,
         Command::History {

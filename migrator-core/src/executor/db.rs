@@ -109,9 +109,7 @@ impl Db {
         on!(self, c => {
             let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
             let rows = q.fetch_all(c).await?;
-            rows.iter()
-                .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect::<Result<Vec<_>, _>>())
-                .collect()
+            rows.iter().map(|r| (0..r.len()).map(|i| text_at(r, i)).collect::<Result<Vec<_>, _>>()).collect()
         })
     }
 
@@ -242,4 +240,30 @@ async fn connect_mysql(url: &DatabaseUrl) -> Result<sqlx::MySqlConnection, sqlx:
         .execute(&mut conn)
         .await?;
     Ok(conn)
+}
+
+/// A column as text, whatever its type (strings, integers, booleans).
+fn text_at<R: Row>(row: &R, i: usize) -> Result<Option<String>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get::<Option<String>, _>(i) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                return Ok(v.map(|n| n.to_string()));
+            }
+            if let Ok(v) = row.try_get::<Option<i32>, _>(i) {
+                return Ok(v.map(|n| n.to_string()));
+            }
+            if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
+                return Ok(v.map(|b| b.to_string()));
+            }
+            Err(e)
+        }
+    }
 }

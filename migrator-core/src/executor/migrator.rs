@@ -770,6 +770,46 @@ impl<'m> Connected<'m> {
         })
     }
 
+    /// The live schema (migrator's own tables left out).
+    pub async fn schema(&mut self) -> Result<crate::schema::Schema, Error> {
+        super::introspect::introspect(&mut self.db, &self.tables).await
+    }
+
+    /// The connection, for scratch work.
+    pub(crate) fn db_mut(&mut self) -> &mut Db {
+        &mut self.db
+    }
+
+    /// Runs one revision up or down, alone, with its bookkeeping (for the
+    /// round-trip test).
+    pub(crate) async fn step(&mut self, r: usize, direction: Direction) -> Result<(), Error> {
+        self.ensure_tables().await?;
+        let current = self.current_indices().await?;
+        let graph = &self.graph;
+        let mut rows = VersionRows(current.clone());
+        let changes = match direction {
+            Direction::Up => rows.upgrade(graph, r),
+            Direction::Down => rows.downgrade(graph, r),
+        }
+        .map_err(|c| {
+            Error::Plan(crate::PlanError::Rows {
+                command: "test",
+                current: graph.current_text(&current),
+                detail: c.0,
+            })
+        })?;
+        let step = Step {
+            revision: r,
+            direction,
+            stamp: false,
+            rows: changes,
+        };
+        let plan = Plan::single(graph, &current, step, rows);
+        run::execute(&mut self.db, &self.tables, self.mode, &plan, &mut |_| {})
+            .await
+            .map(drop)
+    }
+
     /// Closes the connection.
     pub async fn close(self) {
         self.db.close().await;

@@ -3,10 +3,13 @@
 
 mod db;
 mod error;
+mod introspect;
 mod lock;
 mod migrator;
 mod run;
+mod scratch;
 mod state;
 
 pub use error::Error;
 pub use migrator::{Applied, Connected, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode};
+pub use scratch::{Generated, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip};

@@ -92,6 +92,34 @@ impl Change {
     }
 }
 
+impl Change {
+    /// The change as something to do: `drop column t.c`, `create index i`.
+    pub fn action(&self) -> String {
+        match self {
+            Change::CreateEnum { name, .. } => format!("create enum {name}"),
+            Change::DropEnum { name, .. } => format!("drop enum {name}"),
+            Change::CreateTable { name, .. } => format!("create table {name}"),
+            Change::DropTable { name, .. } => format!("drop table {name}"),
+            Change::AddColumn { table, column } => format!("add column {table}.{} ({column})", column.name),
+            Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
+            Change::AlterColumn { table, from, to } => {
+                format!("change column {table}.{} from `{from}` to `{to}`", to.name)
+            }
+            Change::SetPrimaryKey { table, to, .. } => format!("set the primary key of {table} to ({})", to.join(", ")),
+            Change::AddUnique { table, name, .. } => format!("add unique constraint {name} on {table}"),
+            Change::DropUnique { table, name, .. } => format!("drop unique constraint {name} on {table}"),
+            Change::AddIndex { table, name, .. } => format!("create index {name} on {table}"),
+            Change::DropIndex { table, name, .. } => format!("drop index {name} on {table}"),
+            Change::AddForeignKey { table, name, .. } => format!("add foreign key {name} on {table}"),
+            Change::DropForeignKey { table, name, .. } => format!("drop foreign key {name} on {table}"),
+            Change::AddCheck { table, name, .. } => format!("add check {name} on {table}"),
+            Change::DropCheck { table, name, .. } => format!("drop check {name} on {table}"),
+            Change::CreateView { name, .. } => format!("create view {name}"),
+            Change::DropView { name, .. } => format!("drop view {name}"),
+        }
+    }
+}
+
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,0 +1,223 @@
+//! Scratch databases and the work done on them: the round-trip test, the
+//! declared schema loaded for drift checks and autogenerate. SQLite
+//! scratches live in memory; PostgreSQL and MySQL ones are uniquely named
+//! databases on a server, always dropped afterwards, even on error.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::db::Db;
+use super::error::{Context, Error};
+use super::migrator::Migrator;
+use crate::schema::{Change, Rendered, Schema, diff, render};
+use crate::{DatabaseUrl, Dialect, Migrations, Text, split_statements};
+
+/// A scratch database: its URL, and how to drop it.
+#[derive(Debug)]
+pub struct Scratch {
+    /// Where it is.
+    pub url: String,
+    server: Option<(DatabaseUrl, String)>,
+}
+
+/// `url` pointing at database `name` on the same server.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{name}{query}", &base[..path])
+}
+
+impl Scratch {
+    /// A fresh, empty database of `url`'s dialect, on `url`'s server.
+    pub async fn create(url: &str) -> Result<Scratch, Error> {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let parsed = DatabaseUrl::parse(url)?;
+        if parsed.dialect() == Dialect::Sqlite {
+            return Ok(Scratch {
+                url: "sqlite::memory:".to_owned(),
+                server: None,
+            });
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "migrator_scratch_{}_{}_{nanos}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut db = admin(&parsed).await?;
+        let made = db.script(&Text::Owned(format!("CREATE DATABASE {name}"))).await;
+        db.close().await;
+        made.context(|| format!("cannot create the scratch database {name} on {parsed}"))?;
+        Ok(Scratch {
+            url: with_database(parsed.for_driver(), &name),
+            server: Some((parsed, name)),
+        })
+    }
+
+    /// Drops it (SQLite: nothing to do).
+    pub async fn drop(self) {
+        if let Some((server, name)) = self.server
+            && let Ok(mut db) = admin(&server).await
+        {
+            let sql = match server.dialect() {
+                Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                _ => format!("DROP DATABASE IF EXISTS {name}"),
+            };
+            let _ = db.script(&Text::Owned(sql)).await;
+            db.close().await;
+        }
+    }
+}
+
+async fn admin(url: &DatabaseUrl) -> Result<Db, Error> {
+    match Db::connect(url, std::time::Duration::from_secs(10)).await {
+        Some(Ok(db)) => Ok(db),
+        Some(Err(source)) => Err(Error::Connect {
+            url: url.to_string(),
+            source,
+        }),
+        None => Err(Error::Unsupported {
+            dialect: url.dialect(),
+            feature: "the dialect",
+        }),
+    }
+}
+
+/// Runs a SQL file (the declared schema) statement by statement.
+pub(crate) async fn run_file(db: &mut Db, sql: &str, what: &str) -> Result<(), Error> {
+    for s in split_statements(sql, db.dialect()) {
+        db.script(&Text::Owned(s.sql.to_owned())).await.context(|| {
+            format!(
+                "{what}, line {}: cannot run `{}`",
+                s.line,
+                s.sql.lines().next().unwrap_or("")
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The schema the declared schema file gives, loaded into a scratch
+/// database on `dev_url`'s server.
+pub async fn declared_schema(dev_url: &str, sql: &str, file: &str) -> Result<Schema, Error> {
+    let scratch = Scratch::create(dev_url).await?;
+    let result = async {
+        let empty = Migrations::from_static(&[], false);
+        let mut conn = Migrator::new(&empty).lock(false).connect(&scratch.url).await?;
+        run_file(conn.db_mut(), sql, &format!("the declared schema {file}")).await?;
+        let schema = conn.schema().await;
+        conn.close().await;
+        schema
+    }
+    .await;
+    scratch.drop().await;
+    result
+}
+
+/// The schema `migrations` give when applied to their heads, on a scratch
+/// database on `dev_url`'s server.
+pub async fn history_schema(migrations: &Migrations, dev_url: &str) -> Result<Schema, Error> {
+    let scratch = Scratch::create(dev_url).await?;
+    let result = async {
+        let mut conn = Migrator::new(migrations).lock(false).connect(&scratch.url).await?;
+        conn.upgrade("heads").await?;
+        let schema = conn.schema().await;
+        conn.close().await;
+        schema
+    }
+    .await;
+    scratch.drop().await;
+    result
+}
+
+/// What `revision --autogenerate` writes: the upgrade that turns the
+/// history's schema into the declared one, and the downgrade back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// The differences, history → declared.
+    pub changes: Vec<Change>,
+    /// The upgrade SQL.
+    pub up: Rendered,
+    /// The downgrade SQL.
+    pub down: Rendered,
+}
+
+/// Diffs the history against the declared schema; `None` when they agree.
+pub async fn autogenerate(
+    migrations: &Migrations,
+    dev_url: &str,
+    declared_sql: &str,
+    file: &str,
+) -> Result<Option<Generated>, Error> {
+    let dialect = DatabaseUrl::parse(dev_url)?.dialect();
+    let from = history_schema(migrations, dev_url).await?;
+    let to = declared_schema(dev_url, declared_sql, file).await?;
+    let changes = diff(&from, &to);
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let up = render(&changes, &from, &to, dialect);
+    let back = diff(&to, &from);
+    let down = render(&back, &to, &from, dialect);
+    Ok(Some(Generated { changes, up, down }))
+}
+
+/// One revision whose downgrade does not give back the schema its upgrade
+/// started from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundTripFailure {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// What the downgrade would also have to do to restore the schema.
+    pub differences: Vec<Change>,
+}
+
+/// `migrator test`: on a scratch database, each revision in order is
+/// upgraded, downgraded and upgraded again; the first whose downgrade does
+/// not restore the schema is returned.
+pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<(usize, Option<RoundTripFailure>), Error> {
+    let scratch = Scratch::create(dev_url).await?;
+    let result = async {
+        let mut conn = Migrator::new(migrations).lock(false).connect(&scratch.url).await?;
+        let dialect = conn.dialect();
+        let order: Vec<usize> = {
+            let plan = conn.graph().plan_upgrade(&[], "heads", dialect)?;
+            plan.steps.iter().map(|s| s.revision).collect()
+        };
+        let mut tested = 0;
+        for r in order {
+            let before = conn.schema().await?;
+            conn.step(r, crate::Direction::Up).await?;
+            if conn.graph().revision(r).is_reversible(dialect) {
+                conn.step(r, crate::Direction::Down).await?;
+                let after = conn.schema().await?;
+                let differences = diff(&after, &before);
+                if !differences.is_empty() {
+                    let rev = conn.graph().revision(r);
+                    return Ok((
+                        tested,
+                        Some(RoundTripFailure {
+                            revision: rev.id.to_string(),
+                            path: rev.path.to_string(),
+                            differences,
+                        }),
+                    ));
+                }
+                conn.step(r, crate::Direction::Up).await?;
+            }
+            tested += 1;
+        }
+        conn.close().await;
+        Ok((tested, None))
+    }
+    .await;
+    scratch.drop().await;
+    result
+}
