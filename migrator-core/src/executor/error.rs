@@ -26,12 +26,12 @@ pub enum Error {
         feature: &'static str,
     },
     /// The database cannot be reached.
-    #[error("cannot connect to {url}: {source}; check that the database is running and the URL is right")]
+    #[error("cannot connect to {url}: {cause}; check that the database is running and the URL is right")]
     Connect {
         /// The URL, password removed.
         url: String,
         /// The driver's error.
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
     /// No plan could be made; nothing ran.
     #[error(transparent)]
@@ -49,7 +49,7 @@ pub enum Error {
     },
     /// A revision's SQL failed. Its changes were rolled back where the
     /// dialect allows.
-    #[error("revision {revision} ({path}) failed during {direction}: {source}\n{state}")]
+    #[error("revision {revision} ({path}) failed during {direction}: {cause}\n{state}")]
     Failed {
         /// The revision.
         revision: String,
@@ -58,7 +58,7 @@ pub enum Error {
         /// `upgrade` or `downgrade`.
         direction: &'static str,
         /// The database's error.
-        source: sqlx::Error,
+        cause: sqlx::Error,
         /// Where the database stands now and what to do.
         state: String,
     },
@@ -123,13 +123,15 @@ pub enum Error {
     /// `repair` was asked to repair something that does not need it.
     #[error("{0}")]
     NothingToRepair(String),
-    /// Any other database error, with what migrator was doing.
-    #[error("{context}: {source}")]
+    /// Any other database error, with what migrator was doing. (The
+    /// database's error is part of each message rather than a `source()`,
+    /// so that printing the chain does not repeat it.)
+    #[error("{context}: {cause}")]
     Database {
         /// What migrator was doing.
         context: String,
         /// The database's error.
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
 }
 
@@ -154,9 +156,6 @@ pub(crate) trait Context<T> {
 
 impl<T> Context<T> for Result<T, sqlx::Error> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
-        self.map_err(|source| Error::Database {
-            context: what(),
-            source,
-        })
+        self.map_err(|cause| Error::Database { context: what(), cause })
     }
 }

@@ -31,9 +31,9 @@ pub(crate) async fn acquire(url: &DatabaseUrl, db: &mut Db, tables: &Tables, tim
             let Some(connected) = Db::connect(url, timeout).await else {
                 return Ok(Lock::None);
             };
-            let mut conn = connected.map_err(|source| Error::Connect {
+            let mut conn = connected.map_err(|cause| Error::Connect {
                 url: url.to_string(),
-                source,
+                cause,
             })?;
             let key = tables.lock_key();
             let started = Instant::now();

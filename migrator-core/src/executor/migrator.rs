@@ -192,10 +192,10 @@ impl<'m> Migrator<'m> {
         let graph = Graph::new(self.migrations).map_err(Error::Migrations)?;
         let db = match Db::connect(&url, self.lock_timeout).await {
             Some(Ok(db)) => db,
-            Some(Err(source)) => {
+            Some(Err(cause)) => {
                 return Err(Error::Connect {
                     url: url.to_string(),
-                    source,
+                    cause,
                 });
             }
             None => {
@@ -827,9 +827,9 @@ async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &s
                     revision: format!("({what})"),
                     detail,
                 },
-                StepError::Sql(source) | StepError::Bookkeeping(source) => Error::Database {
+                StepError::Sql(cause) | StepError::Bookkeeping(cause) => Error::Database {
                     context: format!("cannot {what} the version table"),
-                    source,
+                    cause,
                 },
             })
         }

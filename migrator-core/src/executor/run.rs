@@ -407,7 +407,7 @@ fn failure(
         state.push_str(" Fix the SQL in the file and run the command again.");
     }
     match e {
-        StepError::Sql(source) => Error::Failed {
+        StepError::Sql(cause) => Error::Failed {
             revision: rev.id.to_string(),
             path: rev.path.to_string(),
             direction: if step.direction == Direction::Up {
@@ -415,16 +415,16 @@ fn failure(
             } else {
                 "downgrade"
             },
-            source,
+            cause,
             state,
         },
         StepError::Rows(detail) => Error::Concurrent {
             revision: rev.id.to_string(),
             detail,
         },
-        StepError::Bookkeeping(source) => Error::Database {
+        StepError::Bookkeeping(cause) => Error::Database {
             context: format!("cannot record revision {} in the version table", rev.id),
-            source,
+            cause,
         },
     }
 }

@@ -77,9 +77,9 @@ impl Scratch {
 async fn admin(url: &DatabaseUrl) -> Result<Db, Error> {
     match Db::connect(url, std::time::Duration::from_secs(10)).await {
         Some(Ok(db)) => Ok(db),
-        Some(Err(source)) => Err(Error::Connect {
+        Some(Err(cause)) => Err(Error::Connect {
             url: url.to_string(),
-            source,
+            cause,
         }),
         None => Err(Error::Unsupported {
             dialect: url.dialect(),

@@ -176,6 +176,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
     let mut drops_first = Vec::new();
     let mut middle = Vec::new();
     let mut adds_last = Vec::new();
+    let mut late_drops = Vec::new();
 
     for (name, sql) in &from.views {
         if to.views.get(name) != Some(sql) {
@@ -200,12 +201,18 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
             }
         }
         for (name, index) in &t.indexes {
-            if new.indexes.get(name) != Some(index) {
-                drops_first.push(Change::DropIndex {
-                    table: tname.clone(),
-                    name: name.clone(),
-                    index: index.clone(),
-                });
+            let drop = Change::DropIndex {
+                table: tname.clone(),
+                name: name.clone(),
+                index: index.clone(),
+            };
+            match new.indexes.get(name) {
+                Some(same) if same == index => {}
+                // Redefined under the same name: drop first.
+                Some(_) => drops_first.push(drop),
+                // Gone: drop after the new indexes exist (MySQL refuses to drop
+                // the last index a foreign key can use).
+                None => late_drops.push(drop),
             }
         }
         for (name, columns) in &t.uniques {
@@ -348,6 +355,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
     }
     drops_first.extend(middle);
     drops_first.extend(adds_last);
+    drops_first.extend(late_drops);
     drops_first
 }
 
