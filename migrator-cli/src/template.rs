@@ -127,29 +127,35 @@ pub(crate) fn render(template: &str, rev: &str, slug: &str, at: &Stamp) -> Resul
     Ok(out)
 }
 
+/// What goes into a new revision file.
+#[derive(Debug)]
+pub(crate) struct NewFile<'a> {
+    pub message: &'a str,
+    pub id: &'a str,
+    pub revises: &'a [String],
+    pub labels: &'a [String],
+    pub depends_on: &'a [String],
+    /// The sections' SQL (autogenerate), empty otherwise.
+    pub up: &'a str,
+    pub down: &'a str,
+}
+
 /// The text of a new revision file.
-pub(crate) fn revision_file(
-    message: &str,
-    id: &str,
-    revises: &[String],
-    labels: &[String],
-    depends_on: &[String],
-    at: &Stamp,
-    up: &str,
-    down: &str,
-) -> String {
+pub(crate) fn revision_file(f: &NewFile<'_>, at: &Stamp) -> String {
     let [y, mo, d, h, mi, s] = at.parts;
     let mut t = format!(
-        "-- {message}\n--\n-- Revision ID: {id}\n-- Revises: {}\n-- Create Date: {y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}\n",
-        revises.join(", ")
+        "-- {}\n--\n-- Revision ID: {}\n-- Revises: {}\n-- Create Date: {y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}\n",
+        f.message,
+        f.id,
+        f.revises.join(", ")
     );
-    if !labels.is_empty() {
-        t += &format!("-- Branch Labels: {}\n", labels.join(", "));
+    if !f.labels.is_empty() {
+        t += &format!("-- Branch Labels: {}\n", f.labels.join(", "));
     }
-    if !depends_on.is_empty() {
-        t += &format!("-- Depends On: {}\n", depends_on.join(", "));
+    if !f.depends_on.is_empty() {
+        t += &format!("-- Depends On: {}\n", f.depends_on.join(", "));
     }
-    t += &format!("\n-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n");
+    t += &format!("\n-- migrate:up\n{}\n\n-- migrate:down\n{}\n", f.up, f.down);
     t
 }
 

@@ -124,16 +124,16 @@ fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRe
     let tpl = settings.file_template.as_deref().unwrap_or(template::DEFAULT_TEMPLATE);
     let name = template::render(tpl, &id, &slug, &at).map_err(UsageError)?;
     let path = dir.join(format!("{name}.sql"));
-    let text = template::revision_file(
-        new.message,
-        &id,
-        &new.revises,
-        &new.labels,
-        &new.depends_on,
-        &at,
-        &new.up,
-        &new.down,
-    );
+    let file = template::NewFile {
+        message: new.message,
+        id: &id,
+        revises: &new.revises,
+        labels: &new.labels,
+        depends_on: &new.depends_on,
+        up: &new.up,
+        down: &new.down,
+    };
+    let text = template::revision_file(&file, &at);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
