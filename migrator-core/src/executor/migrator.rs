@@ -679,22 +679,9 @@ impl<'m> Connected<'m> {
             let now = now_utc();
             let rev = graph.revision(r);
             let checksum = (how == Repair::Applied && direction == Direction::Up).then(|| rev.checksum(d).to_hex());
-            let args = [
-                Value::Text(&rev.id),
-                Value::Text("repair"),
-                Value::OptText(checksum.as_deref()),
-                Value::Text(&now),
-                Value::OptText(Some(&now)),
-                Value::Bool(true),
-                Value::OptText(Some(&note)),
-                Value::OptInt(None),
-                Value::Text(TOOL_VERSION),
-            ];
-            self.db
-                .exec(&self.tables.insert_log(d), &args)
+            repair_row(&mut self.db, &self.tables, &rev.id, checksum.as_deref(), &now, &note)
                 .await
                 .map_err(StepError::Bookkeeping)
-                .map(drop)
         }
         .await;
         finish_bookkeeping(&mut self.db, result, "repair").await?;
@@ -742,19 +729,7 @@ impl<'m> Connected<'m> {
             .unwrap_or_else(|| "none".to_owned());
         let note = format!("repaired: accepted checksum {checksum} (was {was})");
         let now = now_utc();
-        let args = [
-            Value::Text(&rev.id),
-            Value::Text("repair"),
-            Value::OptText(Some(&checksum)),
-            Value::Text(&now),
-            Value::OptText(Some(&now)),
-            Value::Bool(true),
-            Value::OptText(Some(&note)),
-            Value::OptInt(None),
-            Value::Text(TOOL_VERSION),
-        ];
-        self.db
-            .exec(&self.tables.insert_log(d), &args)
+        repair_row(&mut self.db, &self.tables, &rev.id, Some(&checksum), &now, &note)
             .await
             .context(|| "cannot record the accepted checksum".to_owned())?;
         Ok(Report {
@@ -868,4 +843,28 @@ fn planned(plan: &Plan<'_, '_>) -> Vec<Applied> {
             }
         })
         .collect()
+}
+
+/// A `repair` row in the log: how a revision was resolved, with the
+/// checksum it is now applied with, if any.
+async fn repair_row(
+    db: &mut Db,
+    tables: &Tables,
+    revision: &str,
+    checksum: Option<&str>,
+    now: &str,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    let args = [
+        Value::Text(revision),
+        Value::Text("repair"),
+        Value::OptText(checksum),
+        Value::Text(now),
+        Value::OptText(Some(now)),
+        Value::Bool(true),
+        Value::OptText(Some(note)),
+        Value::OptInt(None),
+        Value::Text(TOOL_VERSION),
+    ];
+    db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
 }
