@@ -49,12 +49,12 @@ pub(crate) fn with_errors(files: &[SourceFile], literal: &str, error: syn::Error
 
 fn text(t: &Text) -> TokenStream {
     let s: &str = t;
-    quote! { ::std::borrow::Cow::Borrowed(#s) }
+    quote! { ::migrator_core::Text::Borrowed(#s) }
 }
 
 fn texts(list: &List<Text>) -> TokenStream {
     let items = list.iter().map(text);
-    quote! { ::migrator_core::List::Static(&[#(#items),*]) }
+    quote! { ::migrator_core::List::<::migrator_core::Text>::Static(&[#(#items),*]) }
 }
 
 fn revision(r: &Revision) -> TokenStream {
@@ -72,9 +72,10 @@ fn revision(r: &Revision) -> TokenStream {
         None => quote! { ::core::option::Option::None },
     };
     let sections = r.sections.iter().map(section);
+    // One byte-string literal per checksum, not 32 integer tokens.
     let checksums = r.checksums.iter().map(|c| {
-        let bytes = c.0.iter();
-        quote! { ::migrator_core::Checksum([#(#bytes),*]) }
+        let bytes = proc_macro2::Literal::byte_string(&c.0);
+        quote! { ::migrator_core::Checksum(*#bytes) }
     });
     let (l_id, l_revises, l_depends, l_labels) =
         (r.lines.id, r.lines.revises, r.lines.depends_on, r.lines.branch_labels);
@@ -87,7 +88,7 @@ fn revision(r: &Revision) -> TokenStream {
             depends_on: #depends_on,
             branch_labels: #branch_labels,
             create_date: #create_date,
-            sections: ::migrator_core::List::Static(&[#(#sections),*]),
+            sections: ::migrator_core::List::<::migrator_core::Section>::Static(&[#(#sections),*]),
             checksums: [#(#checksums),*],
             lines: ::migrator_core::HeaderLines {
                 id: #l_id, revises: #l_revises, depends_on: #l_depends, branch_labels: #l_labels,
