@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 use crate::Dialect;
 
@@ -18,37 +19,44 @@ pub enum List<T: 'static> {
     Static(&'static [T]),
     /// Built at run time.
     Owned(Vec<T>),
+    /// Compiled into the binary in chunks (rustc compiles many small array
+    /// constants much faster than one large one), joined on first use.
+    Chunks(&'static [&'static [T]], OnceLock<Vec<T>>),
 }
 
-impl<T> Deref for List<T> {
+impl<T: Clone> Deref for List<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         match self {
             List::Static(s) => s,
             List::Owned(v) => v,
+            List::Chunks(chunks, joined) => {
+                joined.get_or_init(|| chunks.iter().flat_map(|c| c.iter().cloned()).collect())
+            }
         }
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for List<T> {
+impl<T: fmt::Debug + Clone> fmt::Debug for List<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl<T: PartialEq> PartialEq for List<T> {
+impl<T: PartialEq + Clone> PartialEq for List<T> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
     }
 }
 
-impl<T: Eq> Eq for List<T> {}
+impl<T: Eq + Clone> Eq for List<T> {}
 
 impl<T: Clone> Clone for List<T> {
     fn clone(&self) -> Self {
         match self {
             List::Static(s) => List::Static(s),
             List::Owned(v) => List::Owned(v.clone()),
+            List::Chunks(c, _) => List::Chunks(c, OnceLock::new()),
         }
     }
 }
@@ -200,6 +208,15 @@ pub struct Migrations {
 }
 
 impl Migrations {
+    /// The table `embed_migrations!` emits for a large history: revisions in
+    /// chunks, joined on first use.
+    pub const fn from_chunks(chunks: &'static [&'static [Revision]], allow_multiple_heads: bool) -> Self {
+        Migrations {
+            revisions: List::Chunks(chunks, OnceLock::new()),
+            allow_multiple_heads,
+        }
+    }
+
     /// The table `embed_migrations!` emits.
     pub const fn from_static(revisions: &'static [Revision], allow_multiple_heads: bool) -> Self {
         Migrations {
