@@ -92,16 +92,26 @@ def target_dir():
 
 
 def build_embedded(migrations):
-    """Builds bench/embedded over `migrations`; returns the binary and the
-    seconds a rebuild takes after one revision file is touched."""
+    """Builds bench/embedded over `migrations`; returns the binary, the
+    seconds a release rebuild takes after one revision file is touched
+    (mtime only) and after one is edited (its SQL changes), and the
+    binary's size."""
     env = dict(os.environ, MIGRATOR_BENCH_MIGRATIONS=migrations, CARGO_TARGET_DIR=target_dir())
     crate = os.path.join(ROOT, "bench", "embedded")
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=crate, env=env, check=True)
-    first = sorted(os.listdir(migrations))[0]
-    os.utime(os.path.join(migrations, first))
+    build = lambda: subprocess.run(["cargo", "build", "--release", "-q"], cwd=crate, env=env, check=True)
+    build()
+    first = os.path.join(migrations, sorted(os.listdir(migrations))[0])
+    os.utime(first)
     start = time.perf_counter()
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=crate, env=env, check=True)
-    return os.path.join(target_dir(), "release", "migrator-bench-embedded"), time.perf_counter() - start
+    build()
+    touched = time.perf_counter() - start
+    with open(first, "a") as f:
+        f.write("-- edited\n")
+    start = time.perf_counter()
+    build()
+    edited = time.perf_counter() - start
+    binary = os.path.join(target_dir(), "release", "migrator-bench-embedded")
+    return binary, touched, edited, os.path.getsize(binary)
 
 
 def bench(n, migrator, rows):
@@ -131,8 +141,11 @@ def bench(n, migrator, rows):
         for cmd in ("history", "heads"):
             rows.append((n, cmd + " (--dir)", timed([migrator, "--dir", "migrations", cmd], work, runs=5), None))
         # The same history embedded at compile time, as a service ships it.
-        embedded, build_s = build_embedded(os.path.join(work, "migrations"))
-        rows.append((n, "rebuild after touching one revision (embed_migrations!)", build_s, None))
+        embedded, touched, edited, size = build_embedded(os.path.join(work, "migrations"))
+        sql_bytes = sum(os.path.getsize(os.path.join(work, "migrations", f)) for f in os.listdir(os.path.join(work, "migrations")))
+        rows.append((n, "release rebuild after touching one revision file", touched, None))
+        rows.append((n, "release rebuild after editing one revision file", edited, None))
+        print("# %d revisions: embedded binary %.1f MB, revision files %.1f MB" % (n, size / 1e6, sql_bytes / 1e6), file=sys.stderr)
         t_noop = timed([embedded, "-q", "-d", url, "upgrade", "head"], work, runs=7)
         rows.append((n, "no-op upgrade head (embedded)", t_noop, t_floor_noop))
         for cmd in (["history"], ["heads"]):
