@@ -641,20 +641,9 @@ impl<'m> Connected<'m> {
         };
         let current = self.current_indices().await?;
         let graph = &self.graph;
-        let mut rows = VersionRows(current.clone());
-        let changes = match how {
-            Repair::RolledBack | Repair::AcceptChecksum => Vec::new(),
-            Repair::Applied => match direction {
-                Direction::Up => rows.upgrade(graph, r),
-                Direction::Down => rows.downgrade(graph, r),
-            }
-            .map_err(|c| {
-                Error::Plan(crate::PlanError::Rows {
-                    command: "repair",
-                    current: graph.current_text(&current),
-                    detail: c.0,
-                })
-            })?,
+        let (changes, rows) = match how {
+            Repair::RolledBack | Repair::AcceptChecksum => (Vec::new(), VersionRows(current.clone())),
+            Repair::Applied => move_one(graph, &current, r, direction, "repair")?,
         };
         let step = Step {
             revision: r,
@@ -761,18 +750,7 @@ impl<'m> Connected<'m> {
         self.ensure_tables().await?;
         let current = self.current_indices().await?;
         let graph = &self.graph;
-        let mut rows = VersionRows(current.clone());
-        let changes = match direction {
-            Direction::Up => rows.upgrade(graph, r),
-            Direction::Down => rows.downgrade(graph, r),
-        }
-        .map_err(|c| {
-            Error::Plan(crate::PlanError::Rows {
-                command: "test",
-                current: graph.current_text(&current),
-                detail: c.0,
-            })
-        })?;
+        let (changes, rows) = move_one(graph, &current, r, direction, "test")?;
         let step = Step {
             revision: r,
             direction,
@@ -867,4 +845,28 @@ async fn repair_row(
         Value::Text(TOOL_VERSION),
     ];
     db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
+}
+
+/// How the version rows move when revision `r` alone goes `direction`
+/// from `current`: the changes and the rows afterwards.
+fn move_one(
+    graph: &Graph<'_>,
+    current: &[usize],
+    r: usize,
+    direction: Direction,
+    command: &'static str,
+) -> Result<(Vec<crate::RowChange>, VersionRows), Error> {
+    let mut rows = VersionRows(current.to_vec());
+    let changes = match direction {
+        Direction::Up => rows.upgrade(graph, r),
+        Direction::Down => rows.downgrade(graph, r),
+    }
+    .map_err(|c| {
+        Error::Plan(crate::PlanError::Rows {
+            command,
+            current: graph.current_text(current),
+            detail: c.0,
+        })
+    })?;
+    Ok((changes, rows))
 }
