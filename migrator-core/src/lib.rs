@@ -32,6 +32,7 @@ mod format;
 mod graph;
 mod load;
 mod offline;
+mod packed;
 mod revision;
 pub mod schema;
 mod split;
@@ -53,6 +54,7 @@ pub use format::{check_branch_label, check_revision_id, checksum, normalize, par
 pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use offline::offline_script;
+pub use packed::pack;
 pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use split::{Statement, split_statements};
 pub use time::{civil_parts, now_utc, parse_utc_millis};

@@ -19,9 +19,10 @@ pub enum List<T: 'static> {
     Static(&'static [T]),
     /// Built at run time.
     Owned(Vec<T>),
-    /// Compiled into the binary in chunks (rustc compiles many small array
-    /// constants much faster than one large one), joined on first use.
-    Chunks(&'static [&'static [T]], OnceLock<Vec<T>>),
+    /// Compiled into the binary packed into one byte string (rustc compiles
+    /// that far faster than an array of structs), unpacked on first use by
+    /// the function beside it.
+    Packed(&'static [u8], fn(&'static [u8]) -> Vec<T>, OnceLock<Vec<T>>),
 }
 
 impl<T: Clone> Deref for List<T> {
@@ -30,9 +31,7 @@ impl<T: Clone> Deref for List<T> {
         match self {
             List::Static(s) => s,
             List::Owned(v) => v,
-            List::Chunks(chunks, joined) => {
-                joined.get_or_init(|| chunks.iter().flat_map(|c| c.iter().cloned()).collect())
-            }
+            List::Packed(bytes, unpack, unpacked) => unpacked.get_or_init(|| unpack(bytes)),
         }
     }
 }
@@ -56,7 +55,7 @@ impl<T: Clone> Clone for List<T> {
         match self {
             List::Static(s) => List::Static(s),
             List::Owned(v) => List::Owned(v.clone()),
-            List::Chunks(c, _) => List::Chunks(c, OnceLock::new()),
+            List::Packed(b, f, unpacked) => List::Packed(b, *f, unpacked.clone()),
         }
     }
 }
@@ -208,16 +207,20 @@ pub struct Migrations {
 }
 
 impl Migrations {
-    /// The table `embed_migrations!` emits for a large history: revisions in
-    /// chunks, joined on first use.
-    pub const fn from_chunks(chunks: &'static [&'static [Revision]], allow_multiple_heads: bool) -> Self {
+    /// The table `embed_migrations!` emits: the revisions packed into one
+    /// byte string by the macro (format version 1, see `packed.rs`),
+    /// unpacked on first use. The version is in the name so that a macro
+    /// and a runtime of different releases fail to compile together rather
+    /// than misread each other.
+    pub const fn from_packed_v1(packed: &'static [u8], allow_multiple_heads: bool) -> Self {
         Migrations {
-            revisions: List::Chunks(chunks, OnceLock::new()),
+            revisions: List::Packed(packed, crate::packed::unpack, OnceLock::new()),
             allow_multiple_heads,
         }
     }
 
-    /// The table `embed_migrations!` emits.
+    /// A table of revisions written out as constants (an empty history, or
+    /// a hand-built one).
     pub const fn from_static(revisions: &'static [Revision], allow_multiple_heads: bool) -> Self {
         Migrations {
             revisions: List::Static(revisions),
