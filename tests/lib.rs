@@ -295,3 +295,32 @@ pub async fn exec(url: &str, sql: &str) {
         sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
     }
 }
+
+/// The first column of the first row of a query, as text (`None` for no
+/// row or NULL).
+pub async fn scalar(url: &str, sql: &str) -> Option<String> {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar::<_, Option<String>>(sql)
+            .fetch_optional(&mut c)
+            .await
+            .unwrap()
+            .flatten()
+    } else if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar::<_, Option<String>>(sql)
+            .fetch_optional(&mut c)
+            .await
+            .unwrap()
+            .flatten()
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+        sqlx::query_scalar::<_, Option<String>>(sql)
+            .fetch_optional(&mut c)
+            .await
+            .unwrap()
+            .flatten()
+    }
+}

@@ -97,8 +97,29 @@ impl Tables {
         format!(
             "CREATE TABLE IF NOT EXISTS {} ({id}, revision VARCHAR(32) NOT NULL, operation VARCHAR(16) NOT NULL, \
              checksum VARCHAR(64), started_at {time} NOT NULL, finished_at {time}, success BOOLEAN NOT NULL, \
-             error {text}, statements_done INTEGER, tool_version VARCHAR(32) NOT NULL)",
+             error {text}, statements_done INTEGER, tool_version VARCHAR(32) NOT NULL, applied_digest VARCHAR(32))",
             self.log_table(dialect)
+        )
+    }
+
+    /// `ALTER TABLE` adding `applied_digest` to a log table created before
+    /// the column existed.
+    pub fn add_digest_column(&self, dialect: Dialect) -> String {
+        format!(
+            "ALTER TABLE {} ADD COLUMN applied_digest VARCHAR(32)",
+            self.log_table(dialect)
+        )
+    }
+
+    /// What a run needs when nothing is wrong, in one round trip: every
+    /// version row as `(0, version_num)`, then the latest log row's applied
+    /// digest as `(1, applied_digest)` (no such row when the log is empty).
+    pub fn select_versions_and_digest(&self, dialect: Dialect) -> String {
+        format!(
+            "SELECT 0, version_num FROM {version} UNION ALL SELECT 1, applied_digest FROM \
+             (SELECT applied_digest FROM {log} ORDER BY id DESC LIMIT 1) latest",
+            version = self.version_table(dialect),
+            log = self.log_table(dialect),
         )
     }
 
@@ -159,17 +180,19 @@ impl Tables {
     }
 
     /// `UPDATE` that closes a log row; parameters: success, finished at,
-    /// error, statements done, id.
+    /// error, statements done, applied digest, id.
     pub fn log_finish(&self, dialect: Dialect) -> String {
         let p = |n| param(dialect, n);
         format!(
-            "UPDATE {} SET success = {}, finished_at = {}, error = {}, statements_done = {} WHERE id = {}",
+            "UPDATE {} SET success = {}, finished_at = {}, error = {}, statements_done = {}, applied_digest = {} \
+             WHERE id = {}",
             self.log_table(dialect),
             p(1),
             p(2),
             p(3),
             p(4),
-            p(5)
+            p(5),
+            p(6)
         )
     }
 
@@ -213,7 +236,7 @@ impl Tables {
 }
 
 /// The log columns a log row sets, in parameter order.
-pub const LOG_COLUMNS: [&str; 9] = [
+pub const LOG_COLUMNS: [&str; 10] = [
     "revision",
     "operation",
     "checksum",
@@ -223,6 +246,7 @@ pub const LOG_COLUMNS: [&str; 9] = [
     "error",
     "statements_done",
     "tool_version",
+    "applied_digest",
 ];
 
 /// The `n`th bind parameter (one-based).

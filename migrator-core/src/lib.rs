@@ -28,6 +28,7 @@
 pub mod bookkeeping;
 mod diagnostic;
 mod dialect;
+mod digest;
 mod format;
 mod graph;
 mod load;
@@ -50,6 +51,7 @@ pub use executor::{Generated, RoundTripFailure, Scratch, autogenerate, declared_
 
 pub use diagnostic::{Diagnostic, Diagnostics, nearest};
 pub use dialect::Dialect;
+pub use digest::Digest;
 pub use format::{check_branch_label, check_revision_id, checksum, normalize, parse_revision};
 pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};

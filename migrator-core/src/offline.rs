@@ -135,7 +135,7 @@ fn write_bookkeeping(out: &mut String, plan: &Plan<'_, '_>, step: &Step, dialect
     let true_ = if dialect == Dialect::Postgres { "TRUE" } else { "1" };
     let _ = writeln!(
         out,
-        "INSERT INTO {} ({}) VALUES ({}, '{operation}', {checksum}, {now}, {now}, {true_}, NULL, NULL, {});",
+        "INSERT INTO {} ({}) VALUES ({}, '{operation}', {checksum}, {now}, {now}, {true_}, NULL, NULL, {}, NULL);",
         tables.log_table(dialect),
         LOG_COLUMNS.join(", "),
         literal(&rev.id),

@@ -11,7 +11,8 @@ use super::run::{self, StepError};
 use super::state::{self, Recorded, Unfinished};
 use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier};
 use crate::{
-    DatabaseUrl, Dialect, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc, split_statements,
+    DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc,
+    split_statements,
 };
 
 /// How revisions are grouped into transactions.
@@ -275,7 +276,16 @@ impl<'m> Connected<'m> {
         self.db
             .script(&Text::Owned(sql))
             .await
-            .context(|| "cannot create the bookkeeping tables".to_owned())
+            .context(|| "cannot create the bookkeeping tables".to_owned())?;
+        // A log table from before `applied_digest` existed gets the column.
+        let probe = format!("SELECT applied_digest FROM {} WHERE 1 = 0", self.tables.log_table(d));
+        if self.db.rows(&probe, &[]).await.is_err() {
+            self.db
+                .exec(&self.tables.add_digest_column(d), &[])
+                .await
+                .context(|| format!("cannot add the applied_digest column to {}", self.tables.log))?;
+        }
+        Ok(())
     }
 
     async fn take_lock(&mut self) -> Result<lock::Lock, Error> {
@@ -328,7 +338,9 @@ impl<'m> Connected<'m> {
     /// Refuses to go on when an applied revision's SQL changed since it was
     /// applied, or when the log shows revisions applied that this binary
     /// does not contain.
-    fn check_recorded(&self, current: &[usize], recorded: &HashMap<String, Recorded>) -> Result<(), Error> {
+    /// Returns whether every applied revision has a recorded checksum (so
+    /// that the applied digest is known).
+    fn check_recorded(&self, current: &[usize], recorded: &HashMap<String, Recorded>) -> Result<bool, Error> {
         let unknown: Vec<&String> = recorded
             .iter()
             .filter(|(r, rec)| rec.applies() && self.graph.index_of(r).is_none())
@@ -344,9 +356,11 @@ impl<'m> Connected<'m> {
         }
         let applied = self.graph.ancestors(current, true);
         let d = self.dialect();
+        let mut all_recorded = true;
         for i in (0..self.graph.len()).filter(|&i| applied[i]) {
             let rev = self.graph.revision(i);
             let Some(recorded) = recorded.get(&*rev.id).and_then(|r| r.checksum.as_deref()) else {
+                all_recorded = false;
                 continue;
             };
             let current = rev.checksum(d).to_hex();
@@ -359,18 +373,61 @@ impl<'m> Connected<'m> {
                 });
             }
         }
-        Ok(())
+        Ok(all_recorded)
     }
 
     /// Reads the rows and the log, and runs every check a command makes
     /// before planning.
-    async fn checked_rows(&mut self) -> Result<Vec<usize>, Error> {
+    ///
+    /// Also returns the applied digest when every applied revision is
+    /// recorded with this binary's checksum. When the latest log row carries
+    /// exactly the digest this binary expects for the version rows, nothing
+    /// can be failed, unknown or modified, and one round trip suffices;
+    /// otherwise (the tables missing, a stamp or repair last, any
+    /// difference) the whole log is read and checked.
+    async fn checked_rows(&mut self) -> Result<(Vec<usize>, Option<Digest>), Error> {
+        if let Some(fast) = self.verified_by_digest().await {
+            return Ok(fast);
+        }
+        self.ensure_tables().await?;
         let current = self.current_indices().await?;
         let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
         self.check_unfinished(&unfinished)?;
         let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
-        self.check_recorded(&current, &recorded)?;
-        Ok(current)
+        let all_recorded = self.check_recorded(&current, &recorded)?;
+        let digest = all_recorded.then(|| {
+            let applied = self.graph.ancestors(&current, true);
+            Digest::of_applied(&self.graph, &applied, self.dialect())
+        });
+        Ok((current, digest))
+    }
+
+    /// The fast path of [`Self::checked_rows`]; `None` sends the caller
+    /// down the slow one.
+    async fn verified_by_digest(&mut self) -> Option<(Vec<usize>, Option<Digest>)> {
+        let d = self.dialect();
+        let rows = self
+            .db
+            .rows(&self.tables.select_versions_and_digest(d), &[])
+            .await
+            .ok()?;
+        let mut current = Vec::new();
+        let mut latest = None;
+        for row in &rows {
+            let value = row.get(1).cloned().flatten();
+            match row.first().cloned().flatten().as_deref() {
+                Some("0") => current.push(self.graph.index_of(&value?)?),
+                _ => latest = Some(value),
+            }
+        }
+        let applied = self.graph.ancestors(&current, true);
+        let expected = Digest::of_applied(&self.graph, &applied, d);
+        let verified = match latest {
+            // An empty log: only an empty database is known to be clean.
+            None => current.is_empty(),
+            Some(recorded) => recorded.as_deref().and_then(Digest::parse) == Some(expected),
+        };
+        verified.then_some((current, Some(expected)))
     }
 
     /// Where every revision stands: applied, pending, modified, unknown,
@@ -442,7 +499,7 @@ impl<'m> Connected<'m> {
     pub async fn dry_run(&mut self, direction: Direction, target: &str) -> Result<Report, Error> {
         let lock = self.take_lock().await?;
         let result = async {
-            let current = self.checked_rows().await?;
+            let (current, _) = self.checked_rows().await?;
             let dialect = self.dialect();
             let graph = &self.graph;
             let plan = match direction {
@@ -494,10 +551,8 @@ impl<'m> Connected<'m> {
             ));
         }
         let lock = self.take_lock().await?;
-        let result = match self.ensure_tables().await {
-            Ok(()) => self.run_locked(direction, target, on_step).await,
-            Err(e) => Err(e),
-        };
+        // The tables are created, if missing, by the checks.
+        let result = self.run_locked(direction, target, on_step).await;
         lock.release(&mut self.db).await;
         result
     }
@@ -513,14 +568,14 @@ impl<'m> Connected<'m> {
         // On SQLite another runner may move the rows between our steps; each
         // time, plan again from where it left them.
         for _ in 0..10_000 {
-            let current = self.checked_rows().await?;
+            let (current, digest) = self.checked_rows().await?;
             let dialect = self.dialect();
             let graph = &self.graph;
             let plan = match direction {
                 Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
                 Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
             };
-            let executed = run::execute(&mut self.db, &self.tables, self.mode, &plan, on_step).await?;
+            let executed = run::execute(&mut self.db, &self.tables, self.mode, &plan, digest, on_step).await?;
             applied.extend(executed.applied);
             if !executed.interrupted {
                 return Ok(Report {
@@ -548,7 +603,7 @@ impl<'m> Connected<'m> {
     }
 
     async fn stamp_locked(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let current = self.checked_rows().await?;
+        let (current, _) = self.checked_rows().await?;
         let graph = &self.graph;
         let plan = graph.plan_stamp(&current, targets, purge)?;
         let d = self.db.dialect();
@@ -564,7 +619,8 @@ impl<'m> Connected<'m> {
             let started_at = now_utc();
             for step in &plan.steps {
                 run::move_rows(&mut self.db, &self.tables, &plan, step).await?;
-                run::log_row(&mut self.db, &self.tables, &plan, step, &started_at, None)
+                // A stamp records no checksum: the next run reads the whole log.
+                run::log_row(&mut self.db, &self.tables, &plan, step, &started_at, None, None)
                     .await
                     .map_err(StepError::Bookkeeping)?;
             }
@@ -758,7 +814,7 @@ impl<'m> Connected<'m> {
             rows: changes,
         };
         let plan = Plan::single(graph, &current, step, rows);
-        run::execute(&mut self.db, &self.tables, self.mode, &plan, &mut |_| {})
+        run::execute(&mut self.db, &self.tables, self.mode, &plan, None, &mut |_| {})
             .await
             .map(drop)
     }
@@ -843,6 +899,8 @@ async fn repair_row(
         Value::OptText(Some(note)),
         Value::OptInt(None),
         Value::Text(TOOL_VERSION),
+        // The next upgrade or downgrade reads the whole log and writes it.
+        Value::OptText(None),
     ];
     db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
 }

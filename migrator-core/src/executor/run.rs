@@ -8,7 +8,7 @@ use super::db::{Db, Value};
 use super::error::{Context, Error};
 use super::migrator::{Applied, TransactionMode};
 use crate::bookkeeping::{TOOL_VERSION, Tables};
-use crate::{Dialect, Direction, Plan, RowChange, Step, Text, now_utc, split_statements};
+use crate::{Dialect, Digest, Direction, Plan, RowChange, Step, Text, now_utc, split_statements};
 
 /// What [`execute`] did.
 #[derive(Debug, Default)]
@@ -47,11 +47,16 @@ fn transactional_ddl(dialect: Dialect) -> bool {
 /// Runs `plan` step by step. The caller holds the lock (PostgreSQL,
 /// MySQL); on SQLite each transaction starts with `BEGIN IMMEDIATE` and
 /// checks that the version rows are still those the plan expects.
+///
+/// `digest` is the applied digest before the plan, when the checks found
+/// every applied revision recorded with this binary's checksum; each log
+/// row of a successful step then records the digest after it.
 pub(crate) async fn execute(
     db: &mut Db,
     tables: &Tables,
     mode: TransactionMode,
     plan: &Plan<'_, '_>,
+    mut digest: Option<Digest>,
     on_step: &mut dyn FnMut(&Applied),
 ) -> Result<Executed, Error> {
     let graph = plan.graph();
@@ -68,6 +73,10 @@ pub(crate) async fn execute(
         let transactional = transactional_ddl(dialect) && section.is_none_or(|s| s.transactional);
         let started = Instant::now();
         let started_at = now_utc();
+        let after = digest.map(|mut d| {
+            d.toggle(&rev.id, &rev.checksum(dialect));
+            d
+        });
         if in_batch && !transactional {
             db.commit()
                 .await
@@ -88,10 +97,10 @@ pub(crate) async fn execute(
             in_batch = mode == TransactionMode::All;
         }
         let result = if transactional {
-            run_transactional(db, tables, plan, step, section.map(|s| &s.sql), &started_at).await
+            run_transactional(db, tables, plan, step, section.map(|s| &s.sql), &started_at, after).await
         } else {
             let sql = section.map_or("", |s| &s.sql);
-            run_statements(db, tables, plan, step, sql, &started_at).await
+            run_statements(db, tables, plan, step, sql, &started_at, after).await
         };
         match result {
             Ok(()) => {
@@ -103,12 +112,13 @@ pub(crate) async fn execute(
                 if !in_batch {
                     committed = n + 1;
                 }
+                digest = after;
             }
             Err(e) => {
                 if transactional {
                     let _ = db.rollback().await;
                     // The failure goes into the log on its own, as rolled back.
-                    let _ = log_row(db, tables, plan, step, &started_at, Some(&e.to_string())).await;
+                    let _ = log_row(db, tables, plan, step, &started_at, Some(&e.to_string()), None).await;
                 }
                 flush(&done.applied, committed, &mut reported, on_step);
                 return Err(failure(plan, step, e, committed, transactional, mode));
@@ -177,12 +187,13 @@ async fn run_transactional(
     step: &Step,
     sql: Option<&Text>,
     started_at: &str,
+    digest: Option<Digest>,
 ) -> Result<(), StepError> {
     if let Some(sql) = sql.filter(|s| !crate::normalize(s).is_empty()) {
         db.script(sql).await.map_err(StepError::Sql)?;
     }
     move_rows(db, tables, plan, step).await?;
-    log_row(db, tables, plan, step, started_at, None)
+    log_row(db, tables, plan, step, started_at, None, digest)
         .await
         .map_err(StepError::Bookkeeping)
 }
@@ -197,13 +208,14 @@ async fn run_statements(
     step: &Step,
     sql: &str,
     started_at: &str,
+    digest: Option<Digest>,
 ) -> Result<(), StepError> {
     let d = db.dialect();
     let statements = split_statements(sql, d);
     let log_id = db
         .insert_returning_id(
             &tables.insert_log(d),
-            &log_args(plan, step, d, started_at, None, Some(0)).as_values(),
+            &log_args(plan, step, d, started_at, None, Some(0), None).as_values(),
         )
         .await
         .map_err(StepError::Bookkeeping)?;
@@ -220,6 +232,7 @@ async fn run_statements(
                         Value::OptText(Some(&finished)),
                         Value::OptText(Some(&error)),
                         Value::OptInt(Some(done)),
+                        Value::OptText(None),
                         Value::OptInt(Some(log_id)),
                     ],
                 )
@@ -239,6 +252,7 @@ async fn run_statements(
         move_rows(db, tables, plan, step).await?;
         let finished = now_utc();
         let n = i64::try_from(statements.len()).unwrap_or(i64::MAX);
+        let digest = digest.map(|d| d.to_string());
         db.exec(
             &tables.log_finish(d),
             &[
@@ -246,6 +260,7 @@ async fn run_statements(
                 Value::OptText(Some(&finished)),
                 Value::OptText(None),
                 Value::OptInt(Some(n)),
+                Value::OptText(digest.as_deref()),
                 Value::OptInt(Some(log_id)),
             ],
         )
@@ -309,10 +324,11 @@ struct LogArgs {
     success: bool,
     error: Option<String>,
     statements_done: Option<i64>,
+    applied_digest: Option<String>,
 }
 
 impl LogArgs {
-    fn as_values(&self) -> [Value<'_>; 9] {
+    fn as_values(&self) -> [Value<'_>; 10] {
         [
             Value::Text(&self.revision),
             Value::Text(self.operation),
@@ -323,6 +339,7 @@ impl LogArgs {
             Value::OptText(self.error.as_deref()),
             Value::OptInt(self.statements_done),
             Value::Text(TOOL_VERSION),
+            Value::OptText(self.applied_digest.as_deref()),
         ]
     }
 }
@@ -336,6 +353,7 @@ fn log_args(
     started_at: &str,
     error: Option<&str>,
     statements_done: Option<i64>,
+    digest: Option<Digest>,
 ) -> LogArgs {
     let rev = plan.graph().revision(step.revision);
     let operation = match (step.stamp, step.direction) {
@@ -353,6 +371,7 @@ fn log_args(
         success: error.is_none() && !started_only,
         error: error.map(str::to_owned),
         statements_done,
+        applied_digest: digest.map(|d| d.to_string()),
     }
 }
 
@@ -364,9 +383,10 @@ pub(crate) async fn log_row(
     step: &Step,
     started_at: &str,
     error: Option<&str>,
+    digest: Option<Digest>,
 ) -> Result<(), sqlx::Error> {
     let d = db.dialect();
-    let args = log_args(plan, step, d, started_at, error, None);
+    let args = log_args(plan, step, d, started_at, error, None, digest);
     db.exec(&tables.insert_log(d), &args.as_values()).await.map(drop)
 }
 
