@@ -192,3 +192,42 @@ async fn sqlx_drop_table(url: &str, table: &str) {
         .await
         .unwrap();
 }
+
+/// SQLite sends a revision's SQL and its bookkeeping in one script; SQL
+/// that ends in a comment, without a semicolon, or with a block comment
+/// must neither swallow the bookkeeping nor lose its own statements.
+#[tokio::test]
+async fn sections_ending_oddly_are_recorded() {
+    let mut h = History::new();
+    h.write(
+        "a_line_comment.sql",
+        "-- a\n--\n-- Revision ID: a\n-- Revises:\n\n-- migrate:up\nCREATE TABLE ta (id INTEGER) -- no semicolon",
+    );
+    h.write(
+        "b_block_comment.sql",
+        "-- b\n--\n-- Revision ID: b\n-- Revises: a\n\n-- migrate:up\nCREATE TABLE tb (id INTEGER);\n/* left open",
+    );
+    h.write(
+        "c_empty.sql",
+        "-- c\n--\n-- Revision ID: c\n-- Revises: b\n\n-- migrate:up\n-- nothing to do\n",
+    );
+    let url = h.sqlite_url();
+    let m = h.load();
+    for mode in [TransactionMode::PerRevision, TransactionMode::All] {
+        std::fs::remove_file(h.root().join("test.db")).ok();
+        let mut db = Migrator::new(&m).transaction_mode(mode).connect(&url).await.unwrap();
+        assert_eq!(db.upgrade("head").await.unwrap().applied.len(), 3, "{mode:?}");
+        assert_eq!(db.current().await.unwrap(), ["c"]);
+        assert_eq!(sqlite_tables(&url).await, ["ta", "tb"]);
+        let log = sqlite_log(&url).await;
+        let revisions: Vec<&str> = log
+            .iter()
+            .map(|(r, _, ok)| {
+                assert!(ok);
+                r.as_str()
+            })
+            .collect();
+        assert_eq!(revisions, ["a", "b", "c"], "{mode:?}");
+        db.close().await;
+    }
+}

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::bookkeeping::{LOG_COLUMNS, TOOL_VERSION, Tables};
-use crate::{Dialect, Direction, Plan, RowChange, Step, now_utc, split_statements};
+use crate::{Dialect, Digest, Direction, Plan, RowChange, Step, now_utc, split_statements};
 
 /// Writes `plan` as a script for `dialect`. With `create_tables`, the
 /// script starts by creating the version and log tables (as when it starts
@@ -63,7 +63,7 @@ pub fn offline_script(
             // The SQL ran outside a transaction; the bookkeeping gets one.
             out.push_str("BEGIN;\n");
         }
-        write_bookkeeping(&mut out, plan, step, dialect, tables, &now);
+        write_bookkeeping(&mut out, plan, step, dialect, tables, (&now, &literal(&now)), None);
         if transactional && !batch {
             out.push_str("COMMIT;\n");
         }
@@ -103,7 +103,19 @@ fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-fn write_bookkeeping(out: &mut String, plan: &Plan<'_, '_>, step: &Step, dialect: Dialect, tables: &Tables, now: &str) {
+/// The version row moves and the log row of `step`, as SQL with literal
+/// values: for offline scripts, and for SQLite runs, which send them with
+/// the revision's SQL in one round trip. `times` are the start (a value)
+/// and the finish (an SQL expression).
+pub(crate) fn write_bookkeeping(
+    out: &mut String,
+    plan: &Plan<'_, '_>,
+    step: &Step,
+    dialect: Dialect,
+    tables: &Tables,
+    times: (&str, &str),
+    digest: Option<Digest>,
+) {
     let graph = plan.graph();
     let v = tables.version_table(dialect);
     let id = |i: usize| literal(&graph.revision(i).id);
@@ -133,13 +145,15 @@ fn write_bookkeeping(out: &mut String, plan: &Plan<'_, '_>, step: &Step, dialect
         "NULL".to_owned()
     };
     let true_ = if dialect == Dialect::Postgres { "TRUE" } else { "1" };
+    let digest = digest.map_or_else(|| "NULL".to_owned(), |d| literal(&d.to_string()));
     let _ = writeln!(
         out,
-        "INSERT INTO {} ({}) VALUES ({}, '{operation}', {checksum}, {now}, {now}, {true_}, NULL, NULL, {}, NULL);",
+        "INSERT INTO {} ({}) VALUES ({}, '{operation}', {checksum}, {}, {}, {true_}, NULL, NULL, {}, {digest});",
         tables.log_table(dialect),
         LOG_COLUMNS.join(", "),
         literal(&rev.id),
+        literal(times.0),
+        times.1,
         literal(TOOL_VERSION),
-        now = literal(now),
     );
 }

@@ -189,6 +189,22 @@ async fn run_transactional(
     started_at: &str,
     digest: Option<Digest>,
 ) -> Result<(), StepError> {
+    let d = db.dialect();
+    // SQLite: the bookkeeping goes with the SQL in one round trip. This
+    // transaction began with BEGIN IMMEDIATE and found the rows as planned,
+    // so nothing else can move them and the row counts need no checking.
+    // A block comment could be left open at the end and swallow what
+    // follows, so SQL with one takes the general path.
+    if d == Dialect::Sqlite && !sql.is_some_and(|s| s.contains("/*")) {
+        let sql: &str = sql.map_or("", |s| s);
+        let mut script = String::with_capacity(sql.len() + 600);
+        script.push_str(sql);
+        script.push_str("\n;\n");
+        // Finished when the INSERT runs, after the revision's statements.
+        let finished = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+        crate::offline::write_bookkeeping(&mut script, plan, step, d, tables, (started_at, finished), digest);
+        return db.script(&Text::Owned(script)).await.map_err(StepError::Sql);
+    }
     if let Some(sql) = sql.filter(|s| !crate::normalize(s).is_empty()) {
         db.script(sql).await.map_err(StepError::Sql)?;
     }
