@@ -198,7 +198,7 @@ async fn sqlx_drop_table(url: &str, table: &str) {
 /// must neither swallow the bookkeeping nor lose its own statements.
 #[tokio::test]
 async fn sections_ending_oddly_are_recorded() {
-    let mut h = History::new();
+    let h = History::new();
     h.write(
         "a_line_comment.sql",
         "-- a\n--\n-- Revision ID: a\n-- Revises:\n\n-- migrate:up\nCREATE TABLE ta (id INTEGER) -- no semicolon",
