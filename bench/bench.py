@@ -1,23 +1,32 @@
 #!/usr/bin/env python3
-"""Benchmarks migrator against the floor: sqlite3 running the same SQL and
-the same version bookkeeping.
+"""Benchmarks migrator against the floor (the database's own client running
+the same SQL and the same bookkeeping) and against the peers (sqlx-cli and
+Alembic on the same history in their own layouts).
 
-Usage: bench/run [N ...]   (default N = 1000 10000)
+Usage: bench/run [N ...]   (default N = 1000 10000 100000)
 
-For each N it generates a history of N revisions (each creating a table and
-an index, dropping both on the way down), then measures, whole process,
-median of several runs:
+For each N up to 10,000 it generates a history of N revisions (each creating
+a table and an index, dropping both on the way down) and measures, whole
+process, the median of several runs:
 
-- apply from empty, per-revision mode: `migrator upgrade head` versus
-  `sqlite3` running one transaction per revision (SQL + version row + log row);
-- apply from empty, all mode: the same with one transaction for everything;
-- no-op `upgrade head` on an up-to-date database;
-- `history` and `heads` (no database), with `--dir`;
-- the same history embedded at compile time (bench/embedded, built for each
-  N): the rebuild time after touching one revision file, a no-op upgrade,
-  `history`, `heads` and `current`.
+- apply from empty on SQLite in per-revision and all mode, against sqlite3
+  running the same statements and bookkeeping, sqlx-cli (per-revision) and
+  Alembic (both modes);
+- a no-op `upgrade head` on the up-to-date database (and the peers' no-op);
+- `history` and `heads` reading the directory (`--dir`);
+- the same history embedded at compile time (bench/embedded): the build
+  after `cargo clean -p`, rebuilds after touching and after editing one
+  file, the binary's size, a no-op upgrade, `history`, `heads`, `current`
+  and `status`, and peak memory;
+- PostgreSQL and MySQL: apply from empty in each transaction mode against
+  psql/mariadb running the same statements and bookkeeping, sqlx-cli, and
+  a no-op upgrade.
 
-Prints a Markdown table; ratios are migrator / sqlite3 in the same run.
+Sizes above 10,000 measure only the embedded binary (read commands and a
+no-op upgrade on a database holding the bookkeeping of N revisions).
+
+Prints a Markdown table; ratios are the measured time over the floor of the
+same row, in the same run.
 """
 
 import os
@@ -35,7 +44,7 @@ def rev_id(i):
     return "r%06d" % i
 
 
-def generate(n, out):
+def generate(n, out, floors=True):
     """Writes the migrator history to out/migrations and returns the floor
     scripts (per-revision, all) as SQL text."""
     mdir = os.path.join(out, "migrations")
@@ -45,7 +54,8 @@ def generate(n, out):
         "CONSTRAINT migrator_version_pkc PRIMARY KEY (version_num));",
         "CREATE TABLE IF NOT EXISTS migrator_log (id INTEGER PRIMARY KEY AUTOINCREMENT, revision VARCHAR(32) NOT NULL, "
         "operation VARCHAR(16) NOT NULL, checksum VARCHAR(64), started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32), "
-        "success BOOLEAN NOT NULL, error TEXT, statements_done INTEGER, tool_version VARCHAR(32) NOT NULL);",
+        "success BOOLEAN NOT NULL, error TEXT, statements_done INTEGER, tool_version VARCHAR(32) NOT NULL, "
+        "applied_digest VARCHAR(32));",
         "SELECT version_num FROM migrator_version;",
     ]
     body = []
@@ -63,15 +73,81 @@ def generate(n, out):
         else:
             version = "UPDATE migrator_version SET version_num = '%s' WHERE version_num = '%s';" % (rid, parent)
         log = ("INSERT INTO migrator_log (revision, operation, checksum, started_at, finished_at, success, error, "
-               "statements_done, tool_version) VALUES ('%s', 'upgrade', '%s', '2026-01-01 00:00:00.000', "
-               "'2026-01-01 00:00:00.001', 1, NULL, NULL, 'migrator 0.1.0');" % (rid, "0" * 64))
+               "statements_done, tool_version, applied_digest) VALUES ('%s', 'upgrade', '%s', '2026-01-01 00:00:00.000', "
+               "'2026-01-01 00:00:00.001', 1, NULL, NULL, 'migrator 0.1.0', '%s');" % (rid, "0" * 64, "0" * 32))
         body.append((up, version, log))
+    if not floors:
+        return None, None
     per_revision = "\n".join(per_rev + ["BEGIN IMMEDIATE;\n%s\n%s\n%s\nCOMMIT;" % b for b in body]) + "\n"
     all_mode = "\n".join(per_rev + ["BEGIN IMMEDIATE;"] + ["%s\n%s\n%s" % b for b in body] + ["COMMIT;"]) + "\n"
     return per_revision, all_mode
 
 
-def timed(cmd, cwd, stdin=None, setup=None, runs=5):
+def up_down(i):
+    up = ("CREATE TABLE t%d (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, created_at TIMESTAMP)" % i,
+          "CREATE INDEX ix_t%d_name ON t%d (name)" % (i, i))
+    down = ("DROP INDEX ix_t%d_name" % i, "DROP TABLE t%d" % i)
+    return up, down
+
+
+def write_sqlx(n, out):
+    """The same history in sqlx-cli's layout: reversible `<version>_<name>`
+    `.up.sql` / `.down.sql` pairs."""
+    d = os.path.join(out, "sqlx")
+    os.makedirs(d)
+    for i in range(1, n + 1):
+        up, down = up_down(i)
+        for kind, stmts in (("up", up), ("down", down)):
+            with open(os.path.join(d, "%d_table_%d.%s.sql" % (i, i, kind)), "w") as f:
+                f.write(";\n".join(stmts) + ";\n")
+    return d
+
+
+ALEMBIC_ENV = """import os
+from alembic import context
+from sqlalchemy import create_engine
+
+engine = create_engine(os.environ["BENCH_URL"])
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=None,
+                      transaction_per_migration=os.environ.get("BENCH_MODE") == "per-revision")
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def write_alembic(n, out):
+    """The same history as an Alembic project: one Python file per revision
+    running the same statements with `op.execute`."""
+    d = os.path.join(out, "alembic")
+    os.makedirs(os.path.join(d, "versions"))
+    with open(os.path.join(d, "env.py"), "w") as f:
+        f.write(ALEMBIC_ENV)
+    with open(os.path.join(d, "script.py.mako"), "w") as f:
+        f.write("")
+    ini = os.path.join(out, "alembic.ini")
+    with open(ini, "w") as f:
+        f.write("[alembic]\nscript_location = %s\n" % d)
+    for i in range(1, n + 1):
+        up, down = up_down(i)
+        parent = repr(rev_id(i - 1)) if i > 1 else "None"
+        body = ["revision = %r" % rev_id(i), "down_revision = %s" % parent, "branch_labels = None",
+                "depends_on = None", "", "from alembic import op", "", "", "def upgrade():"]
+        body += ["    op.execute(%r)" % st for st in up] + ["", "", "def downgrade():"]
+        body += ["    op.execute(%r)" % st for st in down]
+        with open(os.path.join(d, "versions", "%s_table_%d.py" % (rev_id(i), i)), "w") as f:
+            f.write("\n".join(body) + "\n")
+    return ini
+
+
+def peak_kb(cmd, cwd):
+    """Peak resident memory of one run, in KiB (GNU time)."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    return int(r.stderr.strip().splitlines()[-1])
+
+
+def timed(cmd, cwd, stdin=None, setup=None, runs=5, env=None):
     """Median wall time in seconds of `cmd`, calling `setup()` before each."""
     times = []
     for _ in range(runs):
@@ -79,7 +155,7 @@ def timed(cmd, cwd, stdin=None, setup=None, runs=5):
             setup()
         with open(stdin) if stdin else open(os.devnull) as inp:
             start = time.perf_counter()
-            r = subprocess.run(cmd, cwd=cwd, stdin=inp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            r = subprocess.run(cmd, cwd=cwd, stdin=inp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             elapsed = time.perf_counter() - start
         if r.returncode != 0:
             sys.exit("command failed: %s\n%s" % (" ".join(cmd), r.stderr.decode()))
@@ -100,6 +176,11 @@ def build_embedded(migrations):
     crate = os.path.join(ROOT, "bench", "embedded")
     build = lambda: subprocess.run(["cargo", "build", "--release", "-q"], cwd=crate, env=env, check=True)
     build()
+    subprocess.run(["cargo", "clean", "--release", "-q", "-p", "migrator-bench-embedded"], cwd=crate, env=env,
+                   check=True)
+    start = time.perf_counter()
+    build()
+    clean = time.perf_counter() - start
     first = os.path.join(migrations, sorted(os.listdir(migrations))[0])
     os.utime(first)
     start = time.perf_counter()
@@ -111,10 +192,22 @@ def build_embedded(migrations):
     build()
     edited = time.perf_counter() - start
     binary = os.path.join(target_dir(), "release", "migrator-bench-embedded")
-    return binary, touched, edited, os.path.getsize(binary)
+    return binary, touched, edited, os.path.getsize(binary), clean
 
 
-def bench(n, migrator, rows):
+SQLX = os.path.join(os.path.expanduser("~"), ".cache", "migrator-bench-tools", "bin", "sqlx")
+ALEMBIC_PY = os.environ.get("MIGRATOR_ALEMBIC_PYTHON",
+                            os.path.join(os.path.expanduser("~"), ".cache", "migrator-alembic-1.20", "bin", "python"))
+PEER_MAX = int(os.environ.get("MIGRATOR_BENCH_PEER_MAX", "10000"))
+
+
+def alembic_cmd(ini, *args):
+    return [ALEMBIC_PY, "-m", "alembic", "-c", ini] + list(args)
+
+
+def bench(n, migrator, rows, memory):
+    """SQLite at N revisions: apply from empty against the floor and the
+    peers, a no-op upgrade, the read commands, the embedded binary."""
     work = tempfile.mkdtemp(prefix="migrator-bench-%d-" % n)
     try:
         per_revision, all_mode = generate(n, work)
@@ -129,36 +222,104 @@ def bench(n, migrator, rows):
                 os.remove(db)
 
         runs = 5 if n <= 1000 else 3
+        peers = n <= PEER_MAX
+        sqlx_dir = write_sqlx(n, work) if peers and os.path.exists(SQLX) else None
+        ini = write_alembic(n, work) if peers and os.path.exists(ALEMBIC_PY) else None
+        alembic_env = dict(os.environ, BENCH_URL="sqlite:///" + db)
+        peer_runs = 3 if n <= 1000 else 1
         for mode, floor in (("per-revision", "floor_per_revision.sql"), ("all", "floor_all.sql")):
             t_floor = timed(["sqlite3", db], work, stdin=os.path.join(work, floor), setup=fresh, runs=runs)
             t_mig = timed([migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade", "head"],
                           work, setup=fresh, runs=runs)
-            rows.append((n, "apply from empty, %s" % mode, t_mig, t_floor))
-        # Up to date now: a no-op upgrade.
-        t_noop = timed([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], work, runs=7)
+            rows.append((n, "apply from empty, %s (floor: sqlite3)" % mode, t_mig, t_floor))
+            if mode == "per-revision" and sqlx_dir:
+                t = timed([SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url", url + "?mode=rwc"], work,
+                          setup=fresh, runs=peer_runs)
+                rows.append((n, "peer: sqlx-cli `migrate run` from empty (per-revision)", t, t_floor))
+            if ini:
+                t = timed(alembic_cmd(ini, "upgrade", "head"), work, setup=fresh, runs=peer_runs,
+                          env=dict(alembic_env, BENCH_MODE=mode))
+                rows.append((n, "peer: Alembic `upgrade head` from empty (%s)" % mode, t, t_floor))
+        # Up to date: a no-op upgrade.
+        fresh()
+        subprocess.run([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], cwd=work, check=True)
         t_floor_noop = timed(["sqlite3", db, "SELECT version_num FROM migrator_version;"], work, runs=7)
-        rows.append((n, "no-op upgrade head", t_noop, t_floor_noop))
+        t_noop = timed([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], work, runs=7)
+        rows.append((n, "no-op upgrade head (--dir)", t_noop, t_floor_noop))
         for cmd in ("history", "heads"):
             rows.append((n, cmd + " (--dir)", timed([migrator, "--dir", "migrations", cmd], work, runs=5), None))
+        if sqlx_dir:
+            sqlx_db = os.path.join(work, "sqlx.db")
+            subprocess.run([SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url",
+                            "sqlite://%s?mode=rwc" % sqlx_db], cwd=work, check=True, stdout=subprocess.DEVNULL)
+            t = timed([SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url", "sqlite://" + sqlx_db], work,
+                      runs=5)
+            rows.append((n, "peer: sqlx-cli no-op `migrate run`", t, t_floor_noop))
+        if ini:
+            alembic_db = os.path.join(work, "alembic.db")
+            env = dict(os.environ, BENCH_URL="sqlite:///" + alembic_db)
+            subprocess.run(alembic_cmd(ini, "upgrade", "head"), cwd=work, env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t = timed(alembic_cmd(ini, "upgrade", "head"), work, runs=3, env=env)
+            rows.append((n, "peer: Alembic no-op `upgrade head`", t, t_floor_noop))
+            rows.append((n, "peer: Alembic `history`", timed(alembic_cmd(ini, "history"), work, runs=3, env=env), None))
         # The same history embedded at compile time, as a service ships it.
-        embedded, touched, edited, size = build_embedded(os.path.join(work, "migrations"))
-        sql_bytes = sum(os.path.getsize(os.path.join(work, "migrations", f)) for f in os.listdir(os.path.join(work, "migrations")))
-        rows.append((n, "release rebuild after touching one revision file", touched, None))
-        rows.append((n, "release rebuild after editing one revision file", edited, None))
-        print("# %d revisions: embedded binary %.1f MB, revision files %.1f MB" % (n, size / 1e6, sql_bytes / 1e6), file=sys.stderr)
+        embedded_rows(n, work, url, t_floor_noop, rows, memory)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def embedded_rows(n, work, url, t_floor_noop, rows, memory):
+    embedded, touched, edited, size, clean = build_embedded(os.path.join(work, "migrations"))
+    mdir = os.path.join(work, "migrations")
+    sql_bytes = sum(os.path.getsize(os.path.join(mdir, f)) for f in os.listdir(mdir))
+    rows.append((n, "embed_migrations!: release build of the crate after `cargo clean -p` (whole crate)", clean, None))
+    rows.append((n, "embed_migrations!: release rebuild after touching one revision file", touched, None))
+    rows.append((n, "embed_migrations!: release rebuild after editing one revision file", edited, None))
+    memory.append((n, "binary size: %.1f MB (revision files %.1f MB)" % (size / 1e6, sql_bytes / 1e6)))
+    if url:
         t_noop = timed([embedded, "-q", "-d", url, "upgrade", "head"], work, runs=7)
-        rows.append((n, "no-op upgrade head (embedded)", t_noop, t_floor_noop))
-        for cmd in (["history"], ["heads"]):
-            rows.append((n, cmd[-1] + " (embedded)", timed([embedded] + cmd, work, runs=7), None))
-        rows.append((n, "current (embedded; database with the N tables)",
-                     timed([embedded, "-d", url, "current"], work, runs=7), t_floor_noop))
-        # A database holding only the bookkeeping, at head: what `current`
-        # itself costs, without SQLite loading a schema of 2N objects.
-        stamped = os.path.join(work, "stamped.db")
-        subprocess.run([embedded, "-q", "-d", "sqlite://" + stamped, "stamp", "heads"], cwd=work, check=True)
-        t_floor_stamped = timed(["sqlite3", stamped, "SELECT version_num FROM migrator_version;"], work, runs=7)
-        rows.append((n, "current (embedded; bookkeeping tables only)",
-                     timed([embedded, "-d", "sqlite://" + stamped, "current"], work, runs=7), t_floor_stamped))
+        rows.append((n, "no-op upgrade head (embedded; database with the N tables)", t_noop, t_floor_noop))
+    # A database holding only the bookkeeping at head, with an upgrade log
+    # row per revision: what migrator itself costs, without SQLite loading
+    # a schema of 2N objects.
+    stamped = os.path.join(work, "bookkeeping.db")
+    bookkeeping_only(n, stamped, embedded, work)
+    s_url = "sqlite://" + stamped
+    t_floor_s = timed(["sqlite3", stamped, "SELECT version_num FROM migrator_version;"], work, runs=7)
+    rows.append((n, "no-op upgrade head (embedded; bookkeeping tables only)",
+                 timed([embedded, "-q", "-d", s_url, "upgrade", "head"], work, runs=7), t_floor_s))
+    for cmd in (["history"], ["heads"], ["-d", s_url, "current"], ["-d", s_url, "status"]):
+        rows.append((n, cmd[-1] + " (embedded)", timed([embedded] + cmd, work, runs=7), None))
+    for cmd in (["-q", "-d", s_url, "upgrade", "head"], ["history"], ["-d", s_url, "status"]):
+        memory.append((n, "peak memory, `%s`: %.1f MB" % (" ".join(cmd[-2:] if cmd[0] == "-q" else cmd[-1:]),
+                                                            peak_kb([embedded] + cmd, work) / 1024)))
+
+
+def bookkeeping_only(n, path, embedded, cwd):
+    """A database at head holding only what migrator records for an
+    upgrade from empty (the version row, one upgrade log row per revision
+    with its checksum, the applied digest): the bookkeeping of migrator's
+    own offline script for revisions 1..N-1, without their tables, then a
+    real `upgrade head` running revision N."""
+    if os.path.exists(path):
+        os.remove(path)
+    url = "sqlite://" + path
+    script = subprocess.run([embedded, "-d", url, "upgrade", "--sql", rev_id(n - 1)], cwd=cwd, check=True,
+                            stdout=subprocess.PIPE, text=True).stdout
+    keep = [line for line in script.splitlines()
+            if line.startswith(("CREATE TABLE IF NOT EXISTS", 'INSERT INTO "migrator_', 'UPDATE "migrator_'))]
+    subprocess.run(["sqlite3", path], input="\n".join(["BEGIN;"] + keep + ["COMMIT;"]), text=True, check=True)
+    subprocess.run([embedded, "-q", "-d", url, "upgrade", "head"], cwd=cwd, check=True)
+
+
+def bench_large(n, rows, memory):
+    """Sizes past what an apply from empty can do in a benchmark run: the
+    embedded binary's read commands and a no-op upgrade on bookkeeping."""
+    work = tempfile.mkdtemp(prefix="migrator-bench-%d-" % n)
+    try:
+        generate(n, work, floors=False)
+        embedded_rows(n, work, None, None, rows, memory)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -177,14 +338,14 @@ def server_floor(n, dialect, mode):
         out.append("CREATE TABLE IF NOT EXISTS migrator_log (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
                    "revision VARCHAR(32) NOT NULL, operation VARCHAR(16) NOT NULL, checksum VARCHAR(64), "
                    "started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32), success BOOLEAN NOT NULL, error TEXT, "
-                   "statements_done INTEGER, tool_version VARCHAR(32) NOT NULL);")
+                   "statements_done INTEGER, tool_version VARCHAR(32) NOT NULL, applied_digest VARCHAR(32));")
     else:
         out.append("CREATE TABLE IF NOT EXISTS migrator_version (version_num VARCHAR(32) NOT NULL, "
                    "CONSTRAINT migrator_version_pkc PRIMARY KEY (version_num));")
         out.append("CREATE TABLE IF NOT EXISTS migrator_log (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
                    "revision VARCHAR(32) NOT NULL, operation VARCHAR(16) NOT NULL, checksum VARCHAR(64), "
                    "started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32), success BOOLEAN NOT NULL, error TEXT, "
-                   "statements_done INTEGER, tool_version VARCHAR(32) NOT NULL);")
+                   "statements_done INTEGER, tool_version VARCHAR(32) NOT NULL, applied_digest VARCHAR(32));")
     out.append("SELECT version_num FROM migrator_version;")
     if dialect == "postgres" and mode == "all":
         out.append("BEGIN;")
@@ -195,8 +356,8 @@ def server_floor(n, dialect, mode):
         version = ("INSERT INTO migrator_version (version_num) VALUES ('%s')" % rid if i == 1 else
                    "UPDATE migrator_version SET version_num = '%s' WHERE version_num = '%s'" % (rid, parent))
         log = ("INSERT INTO migrator_log (revision, operation, checksum, started_at, finished_at, success, error, "
-               "statements_done, tool_version) VALUES ('%s', 'upgrade', '%s', '2026-01-01 00:00:00.000', %s, %s, NULL, %s, "
-               "'migrator 0.1.0')")
+               "statements_done, tool_version, applied_digest) VALUES ('%s', 'upgrade', '%s', '2026-01-01 00:00:00.000', "
+               "%s, %s, NULL, %s, 'migrator 0.1.0', " + ("'%s')" % ("0" * 32)))
         if dialect == "postgres":
             body = stmts + [version, log % (rid, "0" * 64, "'2026-01-01 00:00:00.001'", "true", "NULL")]
             out.append(("BEGIN;\n%s;\nCOMMIT;" if mode == "per-revision" else "%s;") % ";\n".join(body))
@@ -206,7 +367,7 @@ def server_floor(n, dialect, mode):
                 out.append(st + ";")
                 out.append("UPDATE migrator_log SET statements_done = %d WHERE id = LAST_INSERT_ID();" % (k + 1))
             out.append("BEGIN;\n%s;\nUPDATE migrator_log SET success = 1, finished_at = '2026-01-01 00:00:00.001', "
-                       "statements_done = 2 WHERE revision = '%s';\nCOMMIT;" % (version, rid))
+                       "statements_done = 2, applied_digest = '%s' WHERE revision = '%s';\nCOMMIT;" % (version, "0" * 32, rid))
     if dialect == "postgres" and mode == "all":
         out.append("COMMIT;")
     return "\n".join(out) + "\n"
@@ -244,28 +405,43 @@ def server_bench(n, migrator, rows, work, dialect):
         floor = os.path.join(work, "floor_%s_%s.sql" % (dialect, mode))
         with open(floor, "w") as f:
             f.write(server_floor(n, dialect, mode))
-        t_floor = timed(client, work, stdin=floor, setup=fresh, runs=3)
+        runs = 3 if n <= 1000 else 1
+        t_floor = timed(client, work, stdin=floor, setup=fresh, runs=runs)
         t_mig = timed([migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade", "head"],
-                      work, setup=fresh, runs=3)
+                      work, setup=fresh, runs=runs)
         client_name = "psql" if dialect == "postgres" else "mariadb"
         rows.append((n, "%s: apply from empty, %s (floor: %s)" % (dialect, mode, client_name), t_mig, t_floor))
+        if mode == "per-revision" and os.path.exists(SQLX) and n <= PEER_MAX:
+            sqlx_dir = os.path.join(work, "sqlx")
+            if not os.path.isdir(sqlx_dir):
+                write_sqlx(n, work)
+            t = timed([SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url", url], work, setup=fresh, runs=1)
+            rows.append((n, "%s: peer: sqlx-cli `migrate run` from empty" % dialect, t, t_floor))
+    fresh()
+    subprocess.run([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], cwd=work, check=True)
     t_noop = timed([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], work, runs=5)
-    rows.append((n, "%s: no-op upgrade head (--dir)" % dialect, t_noop, None))
+    t_floor_noop = timed(client + (["-c"] if dialect == "postgres" else ["-e"]) + ["SELECT version_num FROM migrator_version"],
+                         work, runs=5)
+    rows.append((n, "%s: no-op upgrade head (--dir)" % dialect, t_noop, t_floor_noop))
     subprocess.run(admin_cmd(reset_sql[0].split(";")[0]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
     migrator = os.environ.get("MIGRATOR_BIN") or os.path.join(target_dir(), "release", "migrator")
     if not os.path.exists(migrator):
         sys.exit("no migrator binary at %s; run bench/run, which builds it" % migrator)
     if not shutil.which("sqlite3"):
         sys.exit("sqlite3 is not installed (apt-get install sqlite3)")
     rows = []
+    memory = []
     for n in sizes:
-        bench(n, migrator, rows)
+        if n > 10000:
+            bench_large(n, rows, memory)
+        else:
+            bench(n, migrator, rows, memory)
     # The servers, at the sizes up to MIGRATOR_BENCH_SERVER_MAX (default 1000).
-    server_max = int(os.environ.get("MIGRATOR_BENCH_SERVER_MAX", "1000"))
+    server_max = int(os.environ.get("MIGRATOR_BENCH_SERVER_MAX", "10000"))
     for n in [n for n in sizes if n <= server_max]:
         work = tempfile.mkdtemp(prefix="migrator-bench-server-%d-" % n)
         try:
@@ -274,13 +450,16 @@ def main():
                 server_bench(n, migrator, rows, work, dialect)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    print("| revisions | measurement | migrator | sqlite3 (floor) | ratio |")
+    print("| revisions | measurement | time | floor | ratio |")
     print("|---:|---|---:|---:|---:|")
     for n, what, t_mig, t_floor in rows:
         floor = "%.1f ms" % (t_floor * 1000) if t_floor is not None else "—"
         ratio = "%.2fx" % (t_mig / t_floor) if t_floor else "—"
         shown = "%.2f s" % t_mig if t_mig >= 1 else "%.1f ms" % (t_mig * 1000)
         print("| %d | %s | %s | %s | %s |" % (n, what, shown, floor, ratio))
+    print()
+    for n, what in memory:
+        print("- %d revisions: %s" % (n, what))
 
 
 if __name__ == "__main__":
