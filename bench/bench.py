@@ -158,9 +158,38 @@ def timed(cmd, cwd, stdin=None, setup=None, runs=5, env=None):
             r = subprocess.run(cmd, cwd=cwd, stdin=inp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             elapsed = time.perf_counter() - start
         if r.returncode != 0:
-            sys.exit("command failed: %s\n%s" % (" ".join(cmd), r.stderr.decode()))
+            # Recorded in the table, and the run goes on.
+            lines = [l for l in r.stderr.decode().splitlines() if l.strip()]
+            return Failed(lines[0] if lines else "exit %d" % r.returncode)
         times.append(elapsed)
     return statistics.median(times)
+
+
+class Failed:
+    """A measurement whose command failed, with the first line it printed."""
+
+    def __init__(self, why):
+        self.why = why
+
+
+def show_row(n, what, t, t_floor):
+    def shown(x):
+        if x is None:
+            return "—"
+        if isinstance(x, Failed):
+            return "failed (%s)" % x.why.replace("|", "/")
+        return "%.2f s" % x if x >= 1 else "%.1f ms" % (x * 1000)
+    ok = lambda x: x is not None and not isinstance(x, Failed)
+    ratio = "%.2fx" % (t / t_floor) if ok(t) and ok(t_floor) and t_floor else "—"
+    return "| %d | %s | %s | %s | %s |" % (n, what, shown(t), shown(t_floor), ratio)
+
+
+class Rows(list):
+    """The table's rows, each also printed to stderr as it is measured."""
+
+    def append(self, row):
+        print(show_row(*row), file=sys.stderr, flush=True)
+        super().append(row)
 
 
 def target_dir():
@@ -277,6 +306,7 @@ def embedded_rows(n, work, url, t_floor_noop, rows, memory):
     rows.append((n, "embed_migrations!: release rebuild after touching one revision file", touched, None))
     rows.append((n, "embed_migrations!: release rebuild after editing one revision file", edited, None))
     memory.append((n, "binary size: %.1f MB (revision files %.1f MB)" % (size / 1e6, sql_bytes / 1e6)))
+    print("- %d revisions: %s" % memory[-1], file=sys.stderr, flush=True)
     if url:
         t_noop = timed([embedded, "-q", "-d", url, "upgrade", "head"], work, runs=7)
         rows.append((n, "no-op upgrade head (embedded; database with the N tables)", t_noop, t_floor_noop))
@@ -433,7 +463,7 @@ def main():
         sys.exit("no migrator binary at %s; run bench/run, which builds it" % migrator)
     if not shutil.which("sqlite3"):
         sys.exit("sqlite3 is not installed (apt-get install sqlite3)")
-    rows = []
+    rows = Rows()
     memory = []
     for n in sizes:
         if n > 10000:
@@ -452,11 +482,8 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     print("| revisions | measurement | time | floor | ratio |")
     print("|---:|---|---:|---:|---:|")
-    for n, what, t_mig, t_floor in rows:
-        floor = "%.1f ms" % (t_floor * 1000) if t_floor is not None else "—"
-        ratio = "%.2fx" % (t_mig / t_floor) if t_floor else "—"
-        shown = "%.2f s" % t_mig if t_mig >= 1 else "%.1f ms" % (t_mig * 1000)
-        print("| %d | %s | %s | %s | %s |" % (n, what, shown, floor, ratio))
+    for row in rows:
+        print(show_row(*row))
     print()
     for n, what in memory:
         print("- %d revisions: %s" % (n, what))
