@@ -1,7 +1,6 @@
 //! Building and verifying the graph from a revision table.
 
-use std::collections::HashMap;
-
+use super::adjacency::{Adjacency, IdMap};
 use crate::diagnostic::nearest;
 use crate::{Diagnostic, Diagnostics, Migrations, Revision};
 
@@ -14,21 +13,21 @@ use crate::{Diagnostic, Diagnostics, Migrations, Revision};
 #[derive(Debug)]
 pub struct Graph<'m> {
     migrations: &'m Migrations,
-    ids: HashMap<&'m str, usize>,
-    label_owner: HashMap<&'m str, usize>,
+    ids: IdMap<'m>,
+    label_owner: IdMap<'m>,
     /// `Revises`, resolved.
-    parents: Vec<Vec<usize>>,
+    parents: Adjacency,
     /// `Depends On`, resolved to revisions.
-    deps: Vec<Vec<usize>>,
+    deps: Adjacency,
     /// Parents plus the dependencies not already implied by an ancestor's
     /// dependencies (Alembic's `_normalized_down_revisions`).
-    down: Vec<Vec<usize>>,
+    down: Adjacency,
     /// The dependency part of `down`.
-    norm_deps: Vec<Vec<usize>>,
+    norm_deps: Adjacency,
     /// Revisions naming this one in `Revises`.
-    children: Vec<Vec<usize>>,
+    children: Adjacency,
     /// Revisions naming this one in `Revises` or `Depends On`.
-    all_children: Vec<Vec<usize>>,
+    all_children: Adjacency,
     /// Branch labels, own and inherited, sorted.
     labels: Vec<Vec<&'m str>>,
     heads: Vec<usize>,
@@ -45,7 +44,7 @@ impl<'m> Graph<'m> {
         let mut errors = Vec::new();
         let at = |i: usize, line: u32, msg: String| Diagnostic::new(revs[i].path.to_string(), line.max(1), msg);
 
-        let mut ids: HashMap<&'m str, usize> = HashMap::with_capacity(n);
+        let mut ids = IdMap::with_capacity_and_hasher(n, Default::default());
         for (i, r) in revs.iter().enumerate() {
             if let Some(&first) = ids.get(&*r.id) {
                 errors.push(at(
@@ -61,7 +60,7 @@ impl<'m> Graph<'m> {
             }
         }
 
-        let mut label_owner: HashMap<&'m str, usize> = HashMap::new();
+        let mut label_owner = IdMap::default();
         for (i, r) in revs.iter().enumerate() {
             for label in r.branch_labels.iter() {
                 if let Some(&owner) = label_owner.get(&**label) {
@@ -88,8 +87,8 @@ impl<'m> Graph<'m> {
             }
         }
 
-        let mut parents = vec![Vec::new(); n];
-        let mut deps = vec![Vec::new(); n];
+        let mut parents = Adjacency::with_capacity(n, n);
+        let mut deps = Adjacency::with_capacity(n, 0);
         for (i, r) in revs.iter().enumerate() {
             for p in r.revises.iter() {
                 if **p == *r.id {
@@ -99,9 +98,7 @@ impl<'m> Graph<'m> {
                         format!("revision {} revises itself; remove it from Revises", r.id),
                     ));
                 } else if let Some(&j) = ids.get(&**p) {
-                    if !parents[i].contains(&j) {
-                        parents[i].push(j);
-                    }
+                    parents.push_unique(j);
                 } else {
                     let hint = suggest_id(p, &ids);
                     errors.push(at(
@@ -119,11 +116,7 @@ impl<'m> Graph<'m> {
                         r.lines.depends_on,
                         format!("revision {} depends on itself; remove it from Depends On", r.id),
                     )),
-                    Some(j) => {
-                        if !deps[i].contains(&j) {
-                            deps[i].push(j);
-                        }
-                    }
+                    Some(j) => deps.push_unique(j),
                     None => {
                         let hint = suggest_id(d, &ids);
                         errors.push(at(
@@ -137,6 +130,8 @@ impl<'m> Graph<'m> {
                     }
                 }
             }
+            parents.close();
+            deps.close();
         }
 
         if let Some(cycle_errors) = find_cycles(revs, &parents, &deps) {
@@ -147,27 +142,27 @@ impl<'m> Graph<'m> {
             return Err(Diagnostics(errors));
         }
 
-        let mut children = vec![Vec::new(); n];
-        let mut all_children = vec![Vec::new(); n];
+        let mut up_edges: Vec<(usize, usize)> = Vec::with_capacity(n);
         for i in 0..n {
-            for &p in &parents[i] {
-                children[p].push(i);
-                all_children[p].push(i);
-            }
-            for &d in &deps[i] {
-                if !all_children[d].contains(&i) {
-                    all_children[d].push(i);
-                }
-            }
+            up_edges.extend(parents[i].iter().map(|&p| (p, i)));
         }
+        let children = Adjacency::grouped(n, &up_edges);
+        // In each list, children in file order: a dependency that is also
+        // a parent (a redundant link, rejected below) counts once.
+        up_edges.clear();
+        for i in 0..n {
+            up_edges.extend(parents[i].iter().map(|&p| (p, i)));
+            up_edges.extend(deps[i].iter().filter(|d| !parents[i].contains(d)).map(|&d| (d, i)));
+        }
+        let all_children = Adjacency::grouped(n, &up_edges);
         let mut graph = Graph {
             migrations,
             ids,
             label_owner,
             parents,
             deps,
-            down: Vec::new(),
-            norm_deps: Vec::new(),
+            down: Adjacency::default(),
+            norm_deps: Adjacency::default(),
             children,
             all_children,
             labels: vec![Vec::new(); n],
@@ -235,25 +230,32 @@ impl<'m> Graph<'m> {
     /// versioned ancestors already depends on.
     fn normalize_dependencies(&mut self) {
         let n = self.len();
-        self.norm_deps = vec![Vec::new(); n];
+        let mut norm_deps = Adjacency::with_capacity(n, 0);
         for i in 0..n {
-            if self.deps[i].is_empty() {
-                continue;
+            if !self.deps[i].is_empty() {
+                let mut keep = self.deps[i].to_vec();
+                let ancestors = self.ancestors(&[i], false);
+                for (a, _) in ancestors.iter().enumerate().filter(|(a, yes)| **yes && *a != i) {
+                    keep.retain(|d| !self.deps[a].contains(d));
+                }
+                for k in keep {
+                    norm_deps.push_unique(k);
+                }
             }
-            let mut keep = self.deps[i].clone();
-            let ancestors = self.ancestors(&[i], false);
-            for (a, _) in ancestors.iter().enumerate().filter(|(a, yes)| **yes && *a != i) {
-                keep.retain(|d| !self.deps[a].contains(d));
-            }
-            self.norm_deps[i] = keep;
+            norm_deps.close();
         }
-        self.down = (0..n)
-            .map(|i| {
-                let mut d = self.parents[i].clone();
-                d.extend(self.norm_deps[i].iter().filter(|x| !self.parents[i].contains(x)));
-                d
-            })
-            .collect();
+        let mut down = Adjacency::with_capacity(n, n);
+        for i in 0..n {
+            for &p in &self.parents[i] {
+                down.push_unique(p);
+            }
+            for &d in &norm_deps[i] {
+                down.push_unique(d);
+            }
+            down.close();
+        }
+        self.norm_deps = norm_deps;
+        self.down = down;
     }
 
     /// Alembic's branch-label inheritance: a label covers every versioned
@@ -460,7 +462,7 @@ fn add_labels<'m>(set: &mut Vec<&'m str>, labels: &[&'m str]) {
     }
 }
 
-fn suggest_id(missing: &str, ids: &HashMap<&str, usize>) -> String {
+fn suggest_id(missing: &str, ids: &IdMap<'_>) -> String {
     let starts: Vec<&str> = ids.keys().copied().filter(|id| id.starts_with(missing)).collect();
     if starts.len() == 1 {
         return format!("; did you mean `{}`? (Revises needs the full id)", starts[0]);
@@ -474,17 +476,16 @@ fn suggest_id(missing: &str, ids: &HashMap<&str, usize>) -> String {
 /// Finds cycles through `Revises` and `Depends On`. Each cycle is reported
 /// once, on the file (of those in the cycle) that sorts last, which is most
 /// often the one just edited.
-fn find_cycles(revs: &[Revision], parents: &[Vec<usize>], deps: &[Vec<usize>]) -> Option<Vec<Diagnostic>> {
+fn find_cycles(revs: &[Revision], parents: &Adjacency, deps: &Adjacency) -> Option<Vec<Diagnostic>> {
     let n = revs.len();
     // Kahn's algorithm from the bases up: whatever is never freed is on or
     // above a cycle.
     let mut pending: Vec<usize> = (0..n).map(|i| parents[i].len() + deps[i].len()).collect();
-    let mut ups = vec![Vec::new(); n];
+    let mut edges = Vec::with_capacity(n);
     for i in 0..n {
-        for &p in parents[i].iter().chain(&deps[i]) {
-            ups[p].push(i);
-        }
+        edges.extend(parents[i].iter().chain(&deps[i]).map(|&p| (p, i)));
     }
+    let ups = Adjacency::grouped(n, &edges);
     let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
     let mut freed = vec![false; n];
     while let Some(x) = ready.pop() {

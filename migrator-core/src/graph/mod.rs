@@ -1,6 +1,7 @@
 //! The revision graph: verification, identifier resolution and planning,
 //! all pure (spec §2, §3).
 
+mod adjacency;
 mod build;
 mod heads;
 mod history;

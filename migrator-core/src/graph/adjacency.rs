@@ -1,0 +1,142 @@
+//! Flat adjacency lists and the id map's hasher: what keeps building a graph
+//! of 100,000 revisions to a handful of allocations instead of several per
+//! revision.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Index;
+
+/// One list of revision indices per revision, stored in one vector.
+/// Lists are written in revision order: push a list's items, then `close`.
+#[derive(Debug, Default)]
+pub(super) struct Adjacency {
+    /// `starts[i]..starts[i + 1]` is list `i`; one more entry than lists.
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Adjacency {
+    pub(super) fn with_capacity(lists: usize, items: usize) -> Self {
+        let mut starts = Vec::with_capacity(lists + 1);
+        starts.push(0);
+        Adjacency {
+            starts,
+            items: Vec::with_capacity(items),
+        }
+    }
+
+    /// Appends `x` to the list being written unless it holds it already.
+    pub(super) fn push_unique(&mut self, x: usize) {
+        if !self.open().contains(&x) {
+            self.items.push(x);
+        }
+    }
+
+    /// The list being written.
+    pub(super) fn open(&self) -> &[usize] {
+        let start = self.starts.last().copied().unwrap_or(0);
+        &self.items[start..]
+    }
+
+    /// Ends the list being written; the next push starts the next one.
+    pub(super) fn close(&mut self) {
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        self.starts.push(self.items.len());
+    }
+
+    /// `lists` lists, list `t` holding every `x` of the pairs `(t, x)` in
+    /// the order given (a counting sort).
+    pub(super) fn grouped(lists: usize, pairs: &[(usize, usize)]) -> Self {
+        let mut starts = vec![0; lists + 1];
+        for &(t, _) in pairs {
+            starts[t + 1] += 1;
+        }
+        for i in 0..lists {
+            starts[i + 1] += starts[i];
+        }
+        let mut cursor = starts.clone();
+        let mut items = vec![0; pairs.len()];
+        for &(t, x) in pairs {
+            items[cursor[t]] = x;
+            cursor[t] += 1;
+        }
+        Adjacency { starts, items }
+    }
+
+    /// The number of closed lists.
+    pub(super) fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Index<usize> for Adjacency {
+    type Output = [usize];
+
+    fn index(&self, i: usize) -> &[usize] {
+        &self.items[self.starts[i]..self.starts[i + 1]]
+    }
+}
+
+/// The id and label maps. Keys are the history's own ids, not hostile
+/// input, so a fast multiplicative hash (FxHash's) replaces SipHash.
+pub(super) type IdMap<'m> = HashMap<&'m str, usize, BuildHasherDefault<IdHasher>>;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_written_in_order_and_grouped_agree() {
+        let mut a = Adjacency::with_capacity(3, 4);
+        a.push_unique(2);
+        a.push_unique(2);
+        a.push_unique(1);
+        a.close();
+        a.close();
+        a.push_unique(0);
+        a.close();
+        assert_eq!(a.len(), 3);
+        assert_eq!((&a[0], &a[1], &a[2]), (&[2, 1][..], &[][..], &[0][..]));
+        let g = Adjacency::grouped(3, &[(2, 5), (0, 1), (2, 3), (0, 4)]);
+        assert_eq!((&g[0], &g[1], &g[2]), (&[1, 4][..], &[][..], &[5, 3][..]));
+        assert!(Adjacency::default().is_empty());
+    }
+
+    #[test]
+    fn the_id_map_finds_what_it_holds() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("r{i:06}")).collect();
+        let mut map = IdMap::default();
+        for (i, id) in ids.iter().enumerate() {
+            map.insert(id, i);
+        }
+        assert!(ids.iter().enumerate().all(|(i, id)| map.get(id.as_str()) == Some(&i)));
+        assert_eq!(map.get("r1000000"), None);
+    }
+}
