@@ -13,19 +13,17 @@ use crate::settings::{Settings, Verbosity};
 
 /// The database's version rows, as graph indices (unknown ones dropped,
 /// reported by the caller).
-async fn rows(settings: &Settings, migrations: &Migrations) -> Result<(Vec<String>, Vec<usize>)> {
-    let mut db = connect(settings, migrations).await?;
+async fn rows(settings: &Settings, graph: &Graph<'_>) -> Result<(Vec<String>, Vec<usize>)> {
+    let mut db = connect(settings, graph).await?;
     let rows = db.current().await;
     db.close().await;
     let rows = rows?;
-    let graph = Graph::new(migrations)?;
     let known = rows.iter().filter_map(|r| graph.index_of(r)).collect();
     Ok((rows, known))
 }
 
-pub(crate) async fn current(settings: &Settings, migrations: &Migrations, check_heads: bool) -> Result<ExitCode> {
-    let (rows, known) = rows(settings, migrations).await?;
-    let graph = Graph::new(migrations)?;
+pub(crate) async fn current(settings: &Settings, graph: &Graph<'_>, check_heads: bool) -> Result<ExitCode> {
+    let (rows, known) = rows(settings, graph).await?;
     let unknown: Vec<&String> = rows.iter().filter(|r| graph.index_of(r).is_none()).collect();
     let shown = graph.all_current(&known);
     if settings.json {
@@ -93,11 +91,10 @@ pub(crate) async fn current(settings: &Settings, migrations: &Migrations, check_
 
 pub(crate) async fn history(
     settings: &Settings,
-    migrations: &Migrations,
+    graph: &Graph<'_>,
     range: Option<&str>,
     indicate_current: bool,
 ) -> Result<ExitCode> {
-    let graph = Graph::new(migrations)?;
     let (lower, upper) = match range {
         None => ("", ""),
         Some(r) => match r.trim().split_once(':') {
@@ -107,7 +104,7 @@ pub(crate) async fn history(
     };
     let needs_db = indicate_current || lower == "current" || upper == "current";
     let current = if needs_db {
-        rows(settings, migrations).await?.1
+        rows(settings, graph).await?.1
     } else {
         Vec::new()
     };
@@ -234,10 +231,9 @@ pub(crate) fn branches(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn show(settings: &Settings, migrations: &Migrations, ident: &str) -> Result<ExitCode> {
-    let graph = Graph::new(migrations)?;
+pub(crate) async fn show(settings: &Settings, graph: &Graph<'_>, ident: &str) -> Result<ExitCode> {
     let (revs, current) = if ident == "current" {
-        let (_, known) = rows(settings, migrations).await?;
+        let (_, known) = rows(settings, graph).await?;
         (known.clone(), known)
     } else {
         (graph.resolve(ident)?, Vec::new())
@@ -262,8 +258,8 @@ pub(crate) async fn show(settings: &Settings, migrations: &Migrations, ident: &s
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn status(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
-    let mut db = connect(settings, migrations).await?;
+pub(crate) async fn status(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCode> {
+    let mut db = connect(settings, graph).await?;
     let result = db.status().await;
     db.close().await;
     let lines = result?;
@@ -302,14 +298,13 @@ pub(crate) async fn status(settings: &Settings, migrations: &Migrations) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn check(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
+pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCode> {
     use migrator_core::RevisionState as S;
-    let mut db = connect(settings, migrations).await?;
+    let mut db = connect(settings, graph).await?;
     let result = db.status().await;
     let rows = db.current().await;
     db.close().await;
     let (lines, rows) = (result?, rows?);
-    let graph = Graph::new(migrations)?;
     let mut problems = Vec::new();
     if rows.is_empty() {
         problems.push("the database has no revision applied (empty); run `migrator upgrade heads`".to_owned());
@@ -347,7 +342,7 @@ pub(crate) async fn check(settings: &Settings, migrations: &Migrations) -> Resul
             .map_err(|e| UsageError(format!("cannot read the declared schema {}: {e}", path.display())))?;
         let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
         let declared = migrator_core::declared_schema(&dev_url, &sql, &path.display().to_string()).await?;
-        let mut db = connect(settings, migrations).await?;
+        let mut db = connect(settings, graph).await?;
         let live = db.schema().await;
         db.close().await;
         for change in migrator_core::schema::diff(&live?, &declared) {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use migrator_core::{Applied, Direction, Migrations, Repair};
+use migrator_core::{Applied, Direction, Graph, Repair};
 
 use super::connect;
 use std::io::IsTerminal;
@@ -14,12 +14,12 @@ use crate::settings::{Settings, Verbosity};
 
 pub(crate) async fn run(
     settings: &Settings,
-    migrations: &Migrations,
+    graph: &Graph<'_>,
     direction: Direction,
     target: &str,
     dry_run: bool,
 ) -> Result<ExitCode> {
-    let mut db = connect(settings, migrations).await?;
+    let mut db = connect(settings, graph).await?;
     if dry_run {
         let result = db.dry_run(direction, target).await;
         db.close().await;
@@ -98,13 +98,8 @@ pub(crate) async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn stamp(
-    settings: &Settings,
-    migrations: &Migrations,
-    targets: &[String],
-    purge: bool,
-) -> Result<ExitCode> {
-    let mut db = connect(settings, migrations).await?;
+pub(crate) async fn stamp(settings: &Settings, graph: &Graph<'_>, targets: &[String], purge: bool) -> Result<ExitCode> {
+    let mut db = connect(settings, graph).await?;
     let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
     let result = db.stamp(&targets, purge).await;
     db.close().await;
@@ -122,11 +117,11 @@ pub(crate) async fn stamp(
 
 pub(crate) async fn repair(
     settings: &Settings,
-    migrations: &Migrations,
+    graph: &Graph<'_>,
     revision: Option<&str>,
     how: Repair,
 ) -> Result<ExitCode> {
-    let mut db = connect(settings, migrations).await?;
+    let mut db = connect(settings, graph).await?;
     let result = db.repair(revision, how).await;
     db.close().await;
     let report = result?;

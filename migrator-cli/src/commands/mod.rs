@@ -81,12 +81,12 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
         } => offline::stamp(&settings, &graph, revisions),
         Command::Upgrade { target, dry_run, .. } => {
             let target = target.as_deref().unwrap_or("heads");
-            migrate::run(&settings, migrations, Direction::Up, target, *dry_run).await
+            migrate::run(&settings, &graph, Direction::Up, target, *dry_run).await
         }
         Command::Downgrade { target, dry_run, .. } => {
-            migrate::run(&settings, migrations, Direction::Down, target, *dry_run).await
+            migrate::run(&settings, &graph, Direction::Down, target, *dry_run).await
         }
-        Command::Stamp { revisions, purge, .. } => migrate::stamp(&settings, migrations, revisions, *purge).await,
+        Command::Stamp { revisions, purge, .. } => migrate::stamp(&settings, &graph, revisions, *purge).await,
         Command::Repair {
             revision,
             applied,
@@ -100,24 +100,24 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
             } else {
                 Repair::RolledBack
             };
-            migrate::repair(&settings, migrations, revision.as_deref(), how).await
+            migrate::repair(&settings, &graph, revision.as_deref(), how).await
         }
-        Command::Status => inspect::status(&settings, migrations).await,
+        Command::Status => inspect::status(&settings, &graph).await,
         Command::Test => inspect::round_trip(&settings, migrations).await,
-        Command::Check => inspect::check(&settings, migrations).await,
-        Command::Current { check_heads } => inspect::current(&settings, migrations, *check_heads).await,
+        Command::Check => inspect::check(&settings, &graph).await,
+        Command::Current { check_heads } => inspect::current(&settings, &graph, *check_heads).await,
         Command::History {
             range,
             indicate_current,
-        } => inspect::history(&settings, migrations, range.as_deref(), *indicate_current).await,
+        } => inspect::history(&settings, &graph, range.as_deref(), *indicate_current).await,
         Command::Heads { resolve_dependencies } => inspect::heads(&settings, &graph, *resolve_dependencies),
         Command::Branches => inspect::branches(&settings, &graph),
-        Command::Show { rev } => inspect::show(&settings, migrations, rev).await,
+        Command::Show { rev } => inspect::show(&settings, &graph, rev).await,
     }
 }
 
 /// Connects, announcing the default database on stderr.
-async fn connect<'m>(settings: &Settings, migrations: &'m Migrations) -> Result<migrator_core::Connected<'m>> {
+async fn connect<'m>(settings: &Settings, graph: &Graph<'m>) -> Result<migrator_core::Connected<'m>> {
     if settings.default_url && settings.verbosity > Verbosity::Quiet {
         eprintln!(
             "using the default database {} (set --database-url or DATABASE_URL to choose another)",
@@ -127,7 +127,9 @@ async fn connect<'m>(settings: &Settings, migrations: &'m Migrations) -> Result<
     if !settings.lock && settings.verbosity > Verbosity::Quiet {
         eprintln!("running without the migration lock (--no-lock): concurrent runners are not serialised");
     }
-    let connected = Migrator::new(migrations)
+    // The graph is verified already: the migrator takes a copy rather than
+    // building it again.
+    let connected = Migrator::with_graph(graph.clone())
         .version_table(&settings.version_table)
         .version_table_schema(settings.version_table_schema.clone())
         .lock_timeout(settings.lock_timeout)

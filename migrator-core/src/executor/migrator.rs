@@ -127,6 +127,8 @@ pub struct RevisionStatus {
 #[derive(Debug, Clone)]
 pub struct Migrator<'m> {
     migrations: &'m Migrations,
+    /// Built by the caller already, if it had one.
+    graph: Option<Graph<'m>>,
     tables: Tables,
     mode: TransactionMode,
     lock_timeout: Duration,
@@ -138,11 +140,20 @@ impl<'m> Migrator<'m> {
     pub fn new(migrations: &'m Migrations) -> Self {
         Migrator {
             migrations,
+            graph: None,
             tables: Tables::default(),
             mode: TransactionMode::default(),
             lock_timeout: Duration::from_secs(60),
             lock: true,
         }
+    }
+
+    /// A migrator over a graph the caller has built (and so verified)
+    /// already, which `connect` then does not build again.
+    pub fn with_graph(graph: Graph<'m>) -> Self {
+        let mut m = Migrator::new(graph.migrations());
+        m.graph = Some(graph);
+        m
     }
 
     /// Uses another version table, e.g. `alembic_version`.
@@ -190,7 +201,10 @@ impl<'m> Migrator<'m> {
         if let Some(schema) = &self.tables.schema {
             check_identifier(schema).map_err(Error::Config)?;
         }
-        let graph = Graph::new(self.migrations).map_err(Error::Migrations)?;
+        let graph = match self.graph {
+            Some(graph) => graph,
+            None => Graph::new(self.migrations).map_err(Error::Migrations)?,
+        };
         let db = match Db::connect(&url, self.lock_timeout).await {
             Some(Ok(db)) => db,
             Some(Err(cause)) => {

@@ -8,7 +8,7 @@ use std::ops::Index;
 
 /// One list of revision indices per revision, stored in one vector.
 /// Lists are written in revision order: push a list's items, then `close`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Adjacency {
     /// `starts[i]..starts[i + 1]` is list `i`; one more entry than lists.
     starts: Vec<usize>,

@@ -10,7 +10,7 @@ use crate::{Diagnostic, Diagnostics, Migrations, Revision};
 ///
 /// Revisions are addressed by their index in the table, which is sorted by
 /// file name; that order breaks every tie.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Graph<'m> {
     migrations: &'m Migrations,
     ids: IdMap<'m>,
