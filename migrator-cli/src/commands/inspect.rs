@@ -29,7 +29,7 @@ pub(crate) async fn current(settings: &Settings, graph: &Graph<'_>, check_heads:
     if settings.json {
         let revisions: Vec<Value> = shown
             .iter()
-            .map(|&i| render::json(&graph, i, known.contains(&i)))
+            .map(|&i| render::json(graph, i, known.contains(&i)))
             .collect();
         render::print_json(&json!({
             "database": settings.url.to_string(),
@@ -43,12 +43,12 @@ pub(crate) async fn current(settings: &Settings, graph: &Graph<'_>, check_heads:
         }
         for &i in &shown {
             if settings.verbosity == Verbosity::Verbose {
-                println!("{}", render::detail(&graph, i, false));
+                println!("{}", render::detail(graph, i, false));
             } else {
                 println!(
                     "{}",
                     render::line(
-                        &graph,
+                        graph,
                         i,
                         Line {
                             tree: true,
@@ -117,14 +117,14 @@ pub(crate) async fn history(
     let is_current = |i: usize| indicate_current && current.contains(&i);
     if settings.json {
         render::print_json(&Value::Array(
-            order.iter().map(|&i| render::json(&graph, i, is_current(i))).collect(),
+            order.iter().map(|&i| render::json(graph, i, is_current(i))).collect(),
         ));
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = String::new();
     for i in order {
         if settings.verbosity == Verbosity::Verbose {
-            out += &render::detail(&graph, i, is_current(i));
+            out += &render::detail(graph, i, is_current(i));
         } else {
             let how = Line {
                 branches: true,
@@ -133,7 +133,7 @@ pub(crate) async fn history(
                 tree: true,
                 current: is_current(i),
             };
-            out += &render::line(&graph, i, how);
+            out += &render::line(graph, i, how);
         }
         out.push('\n');
     }
@@ -247,13 +247,13 @@ pub(crate) async fn show(settings: &Settings, graph: &Graph<'_>, ident: &str) ->
     if settings.json {
         render::print_json(&Value::Array(
             revs.iter()
-                .map(|&i| render::json(&graph, i, current.contains(&i)))
+                .map(|&i| render::json(graph, i, current.contains(&i)))
                 .collect(),
         ));
         return Ok(ExitCode::SUCCESS);
     }
     for r in revs {
-        println!("{}", render::detail(&graph, r, current.contains(&r)));
+        println!("{}", render::detail(graph, r, current.contains(&r)));
     }
     Ok(ExitCode::SUCCESS)
 }
