@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrator_core::{Dialect, Digest, Error, Graph, Migrations, Migrator, Repair, TransactionMode};
+use migrator_core::{Dialect, Digest, Error, Graph, Migrations, Migrator, Repair, RevisionState, TransactionMode};
 use tests::{History, chain, exec, scalar, tables};
 
 static DEMO: Migrations = migrator_macros::embed_migrations!("../migrations");
@@ -381,6 +381,21 @@ async fn the_applied_digest_follows_every_step(url: String, dialect: Dialect) {
     db.upgrade("heads").await.unwrap();
     let at_head = expected_digest(&db.current().await.unwrap(), dialect);
     assert_eq!(latest_digest(&url).await.as_ref(), Some(&at_head));
+    // The fast path is taken: with a matching digest an upgrade reads no
+    // earlier log row, so an older row forged by hand goes unseen, while
+    // `status` (which always reads the whole log) sees it.
+    let first = "1a2b3c4d5e6f";
+    let recorded = format!("SELECT checksum FROM migrator_log WHERE revision = '{first}' AND operation = 'upgrade'");
+    let original = scalar(&url, &recorded).await.unwrap();
+    let forge = |checksum: &str| {
+        format!("UPDATE migrator_log SET checksum = '{checksum}' WHERE revision = '{first}' AND operation = 'upgrade'")
+    };
+    exec(&url, &forge(&"f".repeat(64))).await;
+    assert!(db.upgrade("heads").await.unwrap().applied.is_empty());
+    let status = db.status().await.unwrap();
+    let forged = status.iter().find(|s| s.revision == first).unwrap();
+    assert_eq!(forged.state, RevisionState::Modified);
+    exec(&url, &forge(&original)).await;
     db.downgrade("708192a3b4c5").await.unwrap();
     let rows = db.current().await.unwrap();
     assert_eq!(latest_digest(&url).await, Some(expected_digest(&rows, dialect)));
