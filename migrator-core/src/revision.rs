@@ -19,6 +19,9 @@ pub enum List<T: 'static> {
     Static(&'static [T]),
     /// Built at run time.
     Owned(Vec<T>),
+    /// Exactly one item (most revisions revise one other), kept without
+    /// an allocation.
+    One(T),
     /// Compiled into the binary packed into one byte string (rustc compiles
     /// that far faster than an array of structs), unpacked on first use by
     /// the function beside it.
@@ -31,6 +34,7 @@ impl<T: Clone> Deref for List<T> {
         match self {
             List::Static(s) => s,
             List::Owned(v) => v,
+            List::One(x) => std::slice::from_ref(x),
             List::Packed(bytes, unpack, unpacked) => unpacked.get_or_init(|| unpack(bytes)),
         }
     }
@@ -55,6 +59,7 @@ impl<T: Clone> Clone for List<T> {
         match self {
             List::Static(s) => List::Static(s),
             List::Owned(v) => List::Owned(v.clone()),
+            List::One(x) => List::One(x.clone()),
             List::Packed(b, f, unpacked) => List::Packed(b, *f, unpacked.clone()),
         }
     }
@@ -208,11 +213,11 @@ pub struct Migrations {
 
 impl Migrations {
     /// The table `embed_migrations!` emits: the revisions packed into one
-    /// byte string by the macro (format version 1, see `packed.rs`),
+    /// byte string by the macro (format version 2, see `packed.rs`),
     /// unpacked on first use. The version is in the name so that a macro
     /// and a runtime of different releases fail to compile together rather
     /// than misread each other.
-    pub const fn from_packed_v1(packed: &'static [u8], allow_multiple_heads: bool) -> Self {
+    pub const fn from_packed_v2(packed: &'static [u8], allow_multiple_heads: bool) -> Self {
         Migrations {
             revisions: List::Packed(packed, crate::packed::unpack, OnceLock::new()),
             allow_multiple_heads,

@@ -30,7 +30,7 @@ pub(crate) fn table(loaded: &Loaded, literal: &str) -> TokenStream {
     quote! {
         {
             #tracked
-            ::migrator_core::Migrations::from_packed_v1(#packed, #allow)
+            ::migrator_core::Migrations::from_packed_v2(#packed, #allow)
         }
     }
 }
