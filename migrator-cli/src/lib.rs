@@ -15,10 +15,12 @@
 mod commands;
 mod config;
 mod flags;
+mod out;
 mod render;
 mod settings;
 mod template;
 
+use crate::out::errln;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -65,16 +67,24 @@ where
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(flags, migrations)) {
+    let code = match runtime.block_on(commands::run(flags, migrations)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(exit_code(&e))
+            errln!("error: {e:#}");
+            return ExitCode::from(exit_code(&e));
         }
+    };
+    match out::failure() {
+        // The command did its work, but what it printed did not all arrive.
+        Some(failure) => {
+            errln!("error: {failure}");
+            ExitCode::from(1)
+        }
+        None => code,
     }
 }
 

@@ -1,5 +1,6 @@
 //! How revisions look on a terminal, in Alembic's formats, and as JSON.
 
+use crate::out::outln;
 use std::time::Duration;
 
 use migrator_core::Graph;
@@ -149,7 +150,7 @@ pub(crate) fn json(graph: &Graph<'_>, i: usize, current: bool) -> Value {
 
 /// Prints a JSON value on stdout.
 pub(crate) fn print_json(value: &Value) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned())
     );

@@ -764,3 +764,65 @@ fn edit_opens_the_file_in_the_editor() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("m/1.sql"), "{}", text(&out.stdout));
 }
+
+/// `migrator history | head -0`: the reader is gone before anything is
+/// written. The command ends normally instead of panicking, and a
+/// migration whose report nobody reads still runs to the end.
+#[test]
+fn a_closed_stdout_ends_output_quietly() {
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migrator"))
+            .current_dir(tmp.path())
+            .env_remove("DATABASE_URL")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    };
+    for args in [
+        &["history"][..],
+        &["-d", "sqlite://closed.db", "upgrade", "head"],
+        &["heads"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("panicked"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let now = text(&migrator(tmp.path(), &["-d", "sqlite://closed.db", "current"]).stdout);
+    assert!(
+        !now.is_empty() && now.lines().all(|l| l.contains("(head)")),
+        "the upgrade ran to the heads:\n{now}"
+    );
+}
+
+/// Output that cannot be written for another reason (a full disk) is an
+/// error: exit code 1, said on stderr.
+#[test]
+fn output_to_a_full_disk_fails_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Ok(full) = std::fs::File::create("/dev/full") else {
+        panic!("this test needs /dev/full (Linux)");
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_migrator"))
+        .current_dir(tmp.path())
+        .env_remove("DATABASE_URL")
+        .args(["upgrade", "--sql", "head"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("error: cannot write to standard output"),
+        "{}",
+        text(&out.stderr)
+    );
+}

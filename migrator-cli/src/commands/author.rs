@@ -2,6 +2,7 @@
 //! revision files on disk (`--dir`, `directory` in the config, else
 //! `migrations`), never on a database.
 
+use crate::out::{errln, outln};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -36,7 +37,7 @@ pub(crate) fn init(settings: &Settings, dir: Option<&Path>) -> Result<ExitCode> 
     let shown = dir.display().to_string();
     let say = |s: String| {
         if settings.verbosity > Verbosity::Quiet {
-            println!("{s}");
+            outln!("{s}");
         }
     };
     if dir.is_dir() {
@@ -58,9 +59,9 @@ pub(crate) fn init(settings: &Settings, dir: Option<&Path>) -> Result<ExitCode> 
         } else {
             let existing = std::fs::read_to_string("build.rs").unwrap_or_default();
             if !existing.contains(&format!("rerun-if-changed={shown}")) {
-                println!(
+                outln!(
                     "build.rs exists; add this line to its main() so that adding a revision rebuilds the crate:\n    \
-                     println!(\"cargo:rerun-if-changed={shown}\");"
+                     outln!(\"cargo:rerun-if-changed={shown}\");"
                 );
             }
         }
@@ -143,7 +144,7 @@ fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRe
             path.display()
         )));
     }
-    println!("{}", path.display());
+    outln!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -313,15 +314,15 @@ pub(crate) async fn autogenerate(settings: &Settings, mut args: RevisionArgs<'_>
     let generated =
         migrator_core::autogenerate(&migrations, &dev_url, &sql, &schema_path.display().to_string()).await?;
     let Some(g) = generated else {
-        println!("no changes: the history already gives the declared schema; nothing written");
+        outln!("no changes: the history already gives the declared schema; nothing written");
         return Ok(ExitCode::SUCCESS);
     };
     if settings.verbosity > Verbosity::Quiet {
         for c in &g.changes {
-            eprintln!("  {c}");
+            errln!("  {c}");
         }
         if g.up.reviews + g.down.reviews > 0 {
-            eprintln!(
+            errln!(
                 "{} statement(s) marked `-- REVIEW:`; read them before applying",
                 g.up.reviews + g.down.reviews
             );

@@ -1,5 +1,6 @@
 //! Read commands: `current`, `history`, `heads`, `branches`, `show`.
 
+use crate::out::{errln, out, outln};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -39,13 +40,13 @@ pub(crate) async fn current(settings: &Settings, graph: &Graph<'_>, check_heads:
         }));
     } else {
         if settings.verbosity == Verbosity::Verbose {
-            println!("Current revision(s) for {}:", settings.url);
+            outln!("Current revision(s) for {}:", settings.url);
         }
         for &i in &shown {
             if settings.verbosity == Verbosity::Verbose {
-                println!("{}", render::detail(graph, i, false));
+                outln!("{}", render::detail(graph, i, false));
             } else {
-                println!(
+                outln!(
                     "{}",
                     render::line(
                         graph,
@@ -59,10 +60,10 @@ pub(crate) async fn current(settings: &Settings, graph: &Graph<'_>, check_heads:
             }
         }
         for u in &unknown {
-            println!("{u} (not in this binary: the database is ahead of it)");
+            outln!("{u} (not in this binary: the database is ahead of it)");
         }
         if rows.is_empty() && settings.verbosity > Verbosity::Quiet {
-            eprintln!("no revision applied (base)");
+            errln!("no revision applied (base)");
         }
     }
     if check_heads {
@@ -137,7 +138,7 @@ pub(crate) async fn history(
         }
         out.push('\n');
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -155,9 +156,9 @@ pub(crate) fn heads(settings: &Settings, graph: &Graph<'_>, resolve_dependencies
     }
     for h in heads {
         if settings.verbosity == Verbosity::Verbose {
-            println!("{}", render::detail(graph, h, false));
+            outln!("{}", render::detail(graph, h, false));
         } else {
-            println!(
+            outln!(
                 "{}",
                 render::line(
                     graph,
@@ -209,10 +210,10 @@ pub(crate) fn branches(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCod
                 },
             )
         };
-        println!("{head}");
+        outln!("{head}");
         let pad = " ".repeat(graph.revision(i).id.len());
         for &c in graph.children(i) {
-            println!(
+            outln!(
                 "{pad} -> {}",
                 render::line(
                     graph,
@@ -226,7 +227,7 @@ pub(crate) fn branches(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCod
                 )
             );
         }
-        println!();
+        outln!();
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -253,7 +254,7 @@ pub(crate) async fn show(settings: &Settings, graph: &Graph<'_>, ident: &str) ->
         return Ok(ExitCode::SUCCESS);
     }
     for r in revs {
-        println!("{}", render::detail(graph, r, current.contains(&r)));
+        outln!("{}", render::detail(graph, r, current.contains(&r)));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -281,14 +282,17 @@ pub(crate) async fn status(settings: &Settings, graph: &Graph<'_>) -> Result<Exi
         return Ok(ExitCode::SUCCESS);
     }
     let width = lines.iter().map(|l| l.revision.len()).max().unwrap_or(8).max(8);
-    println!(
+    outln!(
         "{:<10}  {:<width$}  {:<23}  {:>9}  MESSAGE",
-        "STATE", "REVISION", "APPLIED AT (UTC)", "DURATION"
+        "STATE",
+        "REVISION",
+        "APPLIED AT (UTC)",
+        "DURATION"
     );
     for l in &lines {
         let at = l.applied_at.as_deref().unwrap_or("-");
         let took = l.duration.map_or_else(|| "-".to_owned(), render::duration);
-        println!(
+        outln!(
             "{:<10}  {:<width$}  {at:<23}  {took:>9}  {}",
             l.state.name(),
             l.revision,
@@ -352,7 +356,7 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
     if problems.is_empty() {
         if settings.verbosity > Verbosity::Quiet {
             let heads: Vec<&str> = graph.heads().iter().map(|&h| &*graph.revision(h).id).collect();
-            println!(
+            outln!(
                 "ok: the database is at the heads ({}), unmodified, with no failed revision",
                 heads.join(", ")
             );
@@ -360,7 +364,7 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     for p in &problems {
-        eprintln!("check failed: {p}");
+        errln!("check failed: {p}");
     }
     Ok(ExitCode::from(1))
 }
@@ -371,22 +375,23 @@ pub(crate) async fn round_trip(settings: &Settings, migrations: &Migrations) -> 
     match failure {
         None => {
             if settings.verbosity > Verbosity::Quiet {
-                println!(
+                outln!(
                     "ok: {tested} revision(s) upgraded, downgraded and upgraded again; every downgrade restored the schema"
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(f) => {
-            eprintln!(
+            errln!(
                 "revision {} ({}) does not round-trip: its downgrade leaves a schema different from the one its upgrade \
                  started from. To restore it, the downgrade would also have to:",
-                f.revision, f.path
+                f.revision,
+                f.path
             );
             for d in &f.differences {
-                eprintln!("  {}", d.action());
+                errln!("  {}", d.action());
             }
-            eprintln!("fix its `-- migrate:down` section so that it undoes the upgrade exactly");
+            errln!("fix its `-- migrate:down` section so that it undoes the upgrade exactly");
             Ok(ExitCode::from(1))
         }
     }

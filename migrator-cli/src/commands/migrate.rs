@@ -1,5 +1,6 @@
 //! `upgrade` and `downgrade`.
 
+use crate::out::{err, outln};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -30,7 +31,7 @@ pub(crate) async fn run(
             "downgrade"
         };
         for a in &report.applied {
-            println!("would {verb:<9} {}  {}", a.revision, a.message);
+            outln!("would {verb:<9} {}  {}", a.revision, a.message);
         }
         let at = if report.current.is_empty() {
             "base".to_owned()
@@ -39,7 +40,7 @@ pub(crate) async fn run(
         };
         let n = report.applied.len();
         let s = if n == 1 { "" } else { "s" };
-        println!("dry run: {n} revision{s} would run; the database would be at {at}; nothing was changed");
+        outln!("dry run: {n} revision{s} would run; the database would be at {at}; nothing was changed");
         return Ok(ExitCode::SUCCESS);
     }
     let loud = settings.verbosity > Verbosity::Quiet;
@@ -48,7 +49,7 @@ pub(crate) async fn run(
     let bar = loud && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut print = |a: &Applied| {
         if bar {
-            eprint!("\r\x1b[K");
+            err!("\r\x1b[K");
         }
         if loud {
             let verb = if a.direction == Direction::Up {
@@ -56,10 +57,10 @@ pub(crate) async fn run(
             } else {
                 "downgrade"
             };
-            println!("{verb:<9} {}  {}  ({})", a.revision, a.message, duration(a.duration));
+            outln!("{verb:<9} {}  {}  ({})", a.revision, a.message, duration(a.duration));
         }
         if bar && a.position < a.total {
-            eprint!("{}", progress(a.position, a.total, &a.revision));
+            err!("{}", progress(a.position, a.total, &a.revision));
         }
     };
     let result = match direction {
@@ -80,7 +81,7 @@ pub(crate) async fn run(
             } else {
                 format!("the database is already at or below `{target}`")
             };
-            println!("nothing to do: {why}; it is at {at}");
+            outln!("nothing to do: {why}; it is at {at}");
         } else {
             let n = report.applied.len();
             let verb = if direction == Direction::Up {
@@ -89,7 +90,7 @@ pub(crate) async fn run(
                 "reverted"
             };
             let s = if n == 1 { "" } else { "s" };
-            println!(
+            outln!(
                 "{verb} {n} revision{s} in {}; the database is at {at}",
                 duration(started.elapsed())
             );
@@ -110,7 +111,7 @@ pub(crate) async fn stamp(settings: &Settings, graph: &Graph<'_>, targets: &[Str
         } else {
             report.current.join(", ")
         };
-        println!("stamped: the database is at {at} (no SQL was run)");
+        outln!("stamped: the database is at {at} (no SQL was run)");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -127,14 +128,14 @@ pub(crate) async fn repair(
     let report = result?;
     if settings.verbosity > Verbosity::Quiet {
         for a in &report.applied {
-            println!("{}: {}", a.revision, a.message);
+            outln!("{}: {}", a.revision, a.message);
         }
         let at = if report.current.is_empty() {
             "base".to_owned()
         } else {
             report.current.join(", ")
         };
-        println!("the database is at {at}");
+        outln!("the database is at {at}");
     }
     Ok(ExitCode::SUCCESS)
 }

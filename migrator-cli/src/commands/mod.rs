@@ -5,6 +5,7 @@ mod inspect;
 mod migrate;
 mod offline;
 
+use crate::out::errln;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -18,7 +19,7 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
     if let Some(path) = &settings.config_path
         && settings.verbosity == Verbosity::Verbose
     {
-        eprintln!("using the config file {}", path.display());
+        errln!("using the config file {}", path.display());
     }
     // Authoring works on the files on disk, whatever the binary embeds.
     match &flags.command {
@@ -119,13 +120,13 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
 /// Connects, announcing the default database on stderr.
 async fn connect<'m>(settings: &Settings, graph: &Graph<'m>) -> Result<migrator_core::Connected<'m>> {
     if settings.default_url && settings.verbosity > Verbosity::Quiet {
-        eprintln!(
+        errln!(
             "using the default database {} (set --database-url or DATABASE_URL to choose another)",
             settings.url
         );
     }
     if !settings.lock && settings.verbosity > Verbosity::Quiet {
-        eprintln!("running without the migration lock (--no-lock): concurrent runners are not serialised");
+        errln!("running without the migration lock (--no-lock): concurrent runners are not serialised");
     }
     // The graph is verified already: the migrator takes a copy rather than
     // building it again.

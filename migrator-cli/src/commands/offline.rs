@@ -1,6 +1,7 @@
 //! `--sql`: offline scripts for `upgrade`, `downgrade` and `stamp`, for the
 //! dialect of the URL's scheme, without connecting.
 
+use crate::out::out;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -37,7 +38,7 @@ fn tables(settings: &Settings) -> Tables {
 
 fn print(settings: &Settings, plan: &Plan<'_, '_>, from_base: bool) -> Result<ExitCode> {
     let all = settings.mode == TransactionMode::All;
-    print!(
+    out!(
         "{}",
         offline_script(plan, settings.url.dialect(), &tables(settings), from_base, all)
     );
