@@ -20,12 +20,13 @@ mod render;
 mod settings;
 mod template;
 
-use crate::out::errln;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 use migrator_core::Migrations;
+
+use crate::out::errln;
 
 /// An error in how the command was called or configured (exit code 2).
 #[derive(Debug)]

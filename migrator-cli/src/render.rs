@@ -1,10 +1,11 @@
 //! How revisions look on a terminal, in Alembic's formats, and as JSON.
 
-use crate::out::outln;
 use std::time::Duration;
 
 use migrator_core::Graph;
 use serde_json::{Value, json};
+
+use crate::out::outln;
 
 /// `1.2 ms`, `340 ms`, `2.41 s`.
 pub(crate) fn duration(d: Duration) -> String {

@@ -2,7 +2,6 @@
 //! revision files on disk (`--dir`, `directory` in the config, else
 //! `migrations`), never on a database.
 
-use crate::out::{errln, outln};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,6 +9,7 @@ use anyhow::{Context as _, Result, bail};
 use migrator_core::{Graph, Migrations, load_dir};
 
 use crate::UsageError;
+use crate::out::{errln, outln};
 use crate::settings::{Settings, Verbosity};
 use crate::template;
 

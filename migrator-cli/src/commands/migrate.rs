@@ -1,6 +1,6 @@
 //! `upgrade` and `downgrade`.
 
-use crate::out::{err, outln};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -8,8 +8,7 @@ use anyhow::Result;
 use migrator_core::{Applied, Direction, Graph, Repair};
 
 use super::connect;
-use std::io::IsTerminal;
-
+use crate::out::{err, outln};
 use crate::render::{duration, progress};
 use crate::settings::{Settings, Verbosity};
 

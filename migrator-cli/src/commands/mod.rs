@@ -5,13 +5,13 @@ mod inspect;
 mod migrate;
 mod offline;
 
-use crate::out::errln;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use migrator_core::{Direction, Graph, Migrations, Migrator, Repair, load_dir};
 
 use crate::flags::{Command, Flags};
+use crate::out::errln;
 use crate::settings::{Settings, Verbosity};
 
 pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode> {

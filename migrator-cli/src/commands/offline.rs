@@ -1,7 +1,6 @@
 //! `--sql`: offline scripts for `upgrade`, `downgrade` and `stamp`, for the
 //! dialect of the URL's scheme, without connecting.
 
-use crate::out::out;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -9,6 +8,7 @@ use migrator_core::bookkeeping::Tables;
 use migrator_core::{Graph, Plan, TransactionMode, offline_script};
 
 use crate::UsageError;
+use crate::out::out;
 use crate::settings::Settings;
 
 /// `start:end` → (start, end); `end` → (None, end).
