@@ -165,6 +165,26 @@ def timed(cmd, cwd, stdin=None, setup=None, runs=5, env=None):
     return statistics.median(times)
 
 
+def timed_in_turns(entries, cwd):
+    """Median wall times of several commands measured in turns: one run of
+    each, then the next round, so that the machine drifting (this one's
+    disk flushes moved by 2x within an hour) weighs on all of them alike.
+    Each entry is a dict with `cmd` and optionally `stdin`, `setup`, `env`
+    and `runs` (default 3); returns the medians, or Failed, in order."""
+    times = [[] for _ in entries]
+    failed = [None for _ in entries]
+    for round_ in range(max(e.get("runs", 3) for e in entries)):
+        for k, e in enumerate(entries):
+            if failed[k] or round_ >= e.get("runs", 3):
+                continue
+            t = timed(e["cmd"], cwd, stdin=e.get("stdin"), setup=e.get("setup"), runs=1, env=e.get("env"))
+            if isinstance(t, Failed):
+                failed[k] = t
+            else:
+                times[k].append(t)
+    return [failed[k] or statistics.median(times[k]) for k in range(len(entries))]
+
+
 class Failed:
     """A measurement whose command failed, with the first line it printed."""
 
@@ -257,18 +277,24 @@ def bench(n, migrator, rows, memory):
         alembic_env = dict(os.environ, BENCH_URL="sqlite:///" + db)
         peer_runs = 3 if n <= 1000 else 1
         for mode, floor in (("per-revision", "floor_per_revision.sql"), ("all", "floor_all.sql")):
-            t_floor = timed(["sqlite3", db], work, stdin=os.path.join(work, floor), setup=fresh, runs=runs)
-            t_mig = timed([migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade", "head"],
-                          work, setup=fresh, runs=runs)
-            rows.append((n, "apply from empty, %s (floor: sqlite3)" % mode, t_mig, t_floor))
+            entries = [
+                dict(cmd=["sqlite3", db], stdin=os.path.join(work, floor), setup=fresh, runs=runs),
+                dict(cmd=[migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade",
+                          "head"], setup=fresh, runs=runs),
+            ]
+            names = []
             if mode == "per-revision" and sqlx_dir:
-                t = timed([SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url", url + "?mode=rwc"], work,
-                          setup=fresh, runs=peer_runs)
-                rows.append((n, "peer: sqlx-cli `migrate run` from empty (per-revision)", t, t_floor))
+                entries.append(dict(cmd=[SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url",
+                                         url + "?mode=rwc"], setup=fresh, runs=peer_runs))
+                names.append("peer: sqlx-cli `migrate run` from empty (per-revision)")
             if ini:
-                t = timed(alembic_cmd(ini, "upgrade", "head"), work, setup=fresh, runs=peer_runs,
-                          env=dict(alembic_env, BENCH_MODE=mode))
-                rows.append((n, "peer: Alembic `upgrade head` from empty (%s)" % mode, t, t_floor))
+                entries.append(dict(cmd=alembic_cmd(ini, "upgrade", "head"), setup=fresh, runs=peer_runs,
+                                    env=dict(alembic_env, BENCH_MODE=mode)))
+                names.append("peer: Alembic `upgrade head` from empty (%s)" % mode)
+            t_floor, t_mig, *t_peers = timed_in_turns(entries, work)
+            rows.append((n, "apply from empty, %s (floor: sqlite3)" % mode, t_mig, t_floor))
+            for name, t in zip(names, t_peers):
+                rows.append((n, name, t, t_floor))
         # Up to date: a no-op upgrade.
         fresh()
         subprocess.run([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], cwd=work, check=True)
@@ -446,16 +472,22 @@ def server_bench(n, migrator, rows, work, dialect):
         with open(floor, "w") as f:
             f.write(server_floor(n, dialect, mode))
         runs = 3 if n <= 1000 else 1
-        t_floor = timed(client, work, stdin=floor, setup=fresh, runs=runs)
-        t_mig = timed([migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade", "head"],
-                      work, setup=fresh, runs=runs)
-        client_name = "psql" if dialect == "postgres" else "mariadb"
-        rows.append((n, "%s: apply from empty, %s (floor: %s)" % (dialect, mode, client_name), t_mig, t_floor))
-        if mode == "per-revision" and os.path.exists(SQLX) and n <= PEER_MAX:
+        entries = [
+            dict(cmd=client, stdin=floor, setup=fresh, runs=runs),
+            dict(cmd=[migrator, "-q", "--dir", "migrations", "-d", url, "--transaction-mode", mode, "upgrade", "head"],
+                 setup=fresh, runs=runs),
+        ]
+        with_sqlx = mode == "per-revision" and os.path.exists(SQLX) and n <= PEER_MAX
+        if with_sqlx:
             sqlx_dir = os.path.join(work, "sqlx")
             if not os.path.isdir(sqlx_dir):
                 write_sqlx(n, work)
-            t = timed([SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url", url], work, setup=fresh, runs=1)
+            entries.append(dict(cmd=[SQLX, "migrate", "run", "--source", sqlx_dir, "--database-url", url],
+                                setup=fresh, runs=runs))
+        t_floor, t_mig, *t_sqlx = timed_in_turns(entries, work)
+        client_name = "psql" if dialect == "postgres" else "mariadb"
+        rows.append((n, "%s: apply from empty, %s (floor: %s)" % (dialect, mode, client_name), t_mig, t_floor))
+        for t in t_sqlx:
             rows.append((n, "%s: peer: sqlx-cli `migrate run` from empty" % dialect, t, t_floor))
     fresh()
     subprocess.run([migrator, "-q", "--dir", "migrations", "-d", url, "upgrade", "head"], cwd=work, check=True)
