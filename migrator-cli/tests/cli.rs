@@ -826,3 +826,23 @@ fn output_to_a_full_disk_fails_the_command() {
         text(&out.stderr)
     );
 }
+
+/// In a crate whose build.rs lacks the rerun line, `init` leaves build.rs
+/// alone and prints the exact line to add.
+#[test]
+fn init_in_a_crate_with_its_own_build_rs_prints_the_line_to_add() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "Cargo.toml", "[package]\nname = \"svc\"\n");
+    write(tmp.path(), "build.rs", "fn main() {}\n");
+    let out = migrator(tmp.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("    println!(\"cargo:rerun-if-changed=migrations\");\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("build.rs")).unwrap(),
+        "fn main() {}\n"
+    );
+}

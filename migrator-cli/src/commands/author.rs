@@ -61,7 +61,7 @@ pub(crate) fn init(settings: &Settings, dir: Option<&Path>) -> Result<ExitCode> 
             if !existing.contains(&format!("rerun-if-changed={shown}")) {
                 outln!(
                     "build.rs exists; add this line to its main() so that adding a revision rebuilds the crate:\n    \
-                     outln!(\"cargo:rerun-if-changed={shown}\");"
+                     println!(\"cargo:rerun-if-changed={shown}\");"
                 );
             }
         }
