@@ -1,8 +1,8 @@
-//! Standard output and error without panics. `println!` panics when the
-//! reader has gone (`migrator history | head`) and `eprintln!` when stderr
-//! is closed; here a closed pipe ends that stream's output quietly and the
-//! command runs on, so a migration is never cut short by whoever reads its
-//! report. Any other write error (a full disk under `> script.sql`) is
+//! Standard output and error without panics. `println!` and `eprintln!`
+//! panic when a write fails, as it does once the reader of a pipe has gone
+//! (`migrator history | head`); here a closed pipe ends that stream's
+//! output quietly and the command runs on, so a migration is never cut
+//! short by whoever reads its report. Any other write error (a full disk under `> script.sql`) is
 //! kept and turned into exit code 1 when the command ends ([`failure`]).
 
 use std::fmt::Arguments;
