@@ -40,14 +40,31 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// Runs the command line from the process arguments over `migrations`,
-/// printing errors, and returns the exit code.
+/// The generic `migrator` command line: it carries no history of its own
+/// and reads the revisions from `--dir`, else the config's `directory`,
+/// else `./migrations`. Returns the exit code.
+pub fn main() -> ExitCode {
+    run_from(std::env::args_os(), None)
+}
+
+/// Runs the command line from the process arguments over a service's
+/// embedded `migrations` (or the directory `--dir` names), printing
+/// errors, and returns the exit code.
 pub fn main_with(migrations: &Migrations) -> ExitCode {
     main_from(std::env::args_os(), migrations)
 }
 
-/// Runs the command line from `args` (the first is the program name).
+/// Runs the command line from `args` (the first is the program name) over
+/// a service's embedded `migrations`.
 pub fn main_from<I, T>(args: I, migrations: &Migrations) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_from(args, Some(migrations))
+}
+
+fn run_from<I, T>(args: I, migrations: Option<&Migrations>) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,

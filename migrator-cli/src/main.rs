@@ -1,8 +1,8 @@
-//! The `migrator` binary: the command line over the demo history in the
-//! workspace's `migrations/` (or any directory, with `--dir`).
-
-static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("../migrations");
+//! The generic `migrator` binary. It carries no history: it reads the
+//! revisions from `--dir`, else the config's `directory`, else
+//! `./migrations`, as Alembic and sqlx-cli do. A service that embeds its
+//! history builds its own binary around `migrator_cli::main_with`.
 
 fn main() -> std::process::ExitCode {
-    migrator_cli::main_with(&MIGRATIONS)
+    migrator_cli::main()
 }

@@ -21,6 +21,20 @@ fn migrator(cwd: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A fresh folder holding a copy of the demo history as `migrations/`,
+/// where the generic binary reads it.
+fn demo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let to = tmp.path().join("migrations");
+    std::fs::create_dir(&to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    tmp
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -56,7 +70,7 @@ fn rev(id: &str, revises: &str, up: &str) -> String {
 
 #[test]
 fn upgrade_uses_and_announces_the_default_database() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let out = migrator(tmp.path(), &["upgrade"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("using the default database sqlite://migrator.db"));
@@ -92,7 +106,7 @@ fn upgrade_uses_and_announces_the_default_database() {
 
 #[test]
 fn read_commands_show_the_graph() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     expect![[r#"
         92a3b4c5d6e7 -> a3b4c5d6e7f8 (billing) (head), default plan for new organisations
         8192a3b4c5d6 -> 92a3b4c5d6e7 (billing), create invitations
@@ -127,7 +141,7 @@ fn read_commands_show_the_graph() {
 
 #[test]
 fn dir_flag_reads_revisions_from_disk() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let dir = tmp.path().join("m");
     write(&dir, "1.sql", &rev("aaa111", "", "CREATE TABLE a (id INTEGER);"));
     write(&dir, "2.sql", &rev("bbb222", "aaa111", "CREATE TABLE b (id INTEGER);"));
@@ -153,7 +167,7 @@ fn dir_flag_reads_revisions_from_disk() {
 
 #[test]
 fn a_failing_revision_exits_1_naming_its_id_and_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let dir = tmp.path().join("m");
     write(&dir, "001_ok.sql", &rev("ok1", "", "CREATE TABLE a (id INTEGER);"));
     write(
@@ -185,7 +199,7 @@ fn a_failing_revision_exits_1_naming_its_id_and_file() {
 
 #[test]
 fn broken_migrations_exit_2_with_every_problem() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let dir = tmp.path().join("m");
     write(&dir, "001.sql", &rev("a1", "", "SELECT 1;"));
     write(&dir, "002.sql", &rev("b2", "zz9", "SELECT 1;"));
@@ -205,7 +219,7 @@ fn broken_migrations_exit_2_with_every_problem() {
 
 #[test]
 fn usage_errors_exit_2_and_operation_errors_exit_1() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let cases: [(&[&str], i32, &str); 6] = [
         (
             &["-d", "oracle://u:secret@h/db", "current"],
@@ -237,7 +251,7 @@ fn usage_errors_exit_2_and_operation_errors_exit_1() {
 
 #[test]
 fn odd_targets_never_panic() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let targets = [
         "",
         "@",
@@ -279,7 +293,7 @@ fn odd_targets_never_panic() {
 /// Runs against the demo history in a fresh folder, after `setup`
 /// commands, and returns (exit code, stderr) of the last command.
 fn demo_error(setup: &[Vec<&str>], args: &[&str]) -> (Option<i32>, String) {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     for s in setup {
         let out = migrator(tmp.path(), s);
         assert_eq!(out.status.code(), Some(0), "{s:?}: {}", text(&out.stderr));
@@ -365,7 +379,7 @@ fn every_resolution_error_names_what_is_wrong() {
 
 #[test]
 fn ambiguous_prefixes_and_several_heads_list_the_candidates() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let dir = tmp.path().join("m");
     write(&dir, "1.sql", &rev("abcd01", "", "SELECT 1;"));
     let labelled = |id, label| {
@@ -418,7 +432,7 @@ fn ambiguous_prefixes_and_several_heads_list_the_candidates() {
 
 #[test]
 fn stamp_moves_rows_without_running_sql() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let out = migrator(tmp.path(), &["stamp", "708192"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&migrator(tmp.path(), &["current"]).stdout), "708192a3b4c5\n");
@@ -442,7 +456,7 @@ fn stamp_moves_rows_without_running_sql() {
 
 #[test]
 fn read_commands_speak_json() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     migrator(tmp.path(), &["-q", "upgrade", "5e6f"]);
     let parse = |args: &[&str]| -> serde_json::Value {
         let out = migrator(tmp.path(), args);
@@ -476,7 +490,7 @@ fn read_commands_speak_json() {
 
 #[test]
 fn checksums_status_and_check() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let dir = tmp.path().join("m");
     write(&dir, "1.sql", &rev("aaa1", "", "CREATE TABLE a (id INTEGER);"));
     write(&dir, "2.sql", &rev("bbb2", "aaa1", "CREATE TABLE b (id INTEGER);"));
@@ -561,7 +575,7 @@ fn checksums_status_and_check() {
 
 #[test]
 fn offline_scripts_need_no_connection() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let dir = tmp.path().join("m");
     write(&dir, "1.sql", &rev("aaa1", "", "CREATE TABLE a (id INTEGER);"));
     write(&dir, "2.sql", &rev("bbb2", "aaa1", "CREATE TABLE b (id INTEGER)"));
@@ -712,7 +726,7 @@ fn a_new_user_authors_a_history() {
 
 #[test]
 fn database_url_precedence_and_dotenv() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     std::fs::write(
         tmp.path().join("migrator.toml"),
         "database_url = \"sqlite://from_config.db\"\n",
@@ -751,7 +765,7 @@ fn database_url_precedence_and_dotenv() {
 
 #[test]
 fn edit_opens_the_file_in_the_editor() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     write(&tmp.path().join("m"), "1.sql", &rev("abc123", "", "SELECT 1;"));
     let out = Command::cargo_bin("migrator")
         .unwrap()
@@ -771,7 +785,7 @@ fn edit_opens_the_file_in_the_editor() {
 #[test]
 fn a_closed_stdout_ends_output_quietly() {
     use std::process::Stdio;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let run = |args: &[&str]| {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migrator"))
             .current_dir(tmp.path())
@@ -808,7 +822,7 @@ fn a_closed_stdout_ends_output_quietly() {
 /// error: exit code 1, said on stderr.
 #[test]
 fn output_to_a_full_disk_fails_the_command() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = demo();
     let Ok(full) = std::fs::File::create("/dev/full") else {
         panic!("this test needs /dev/full (Linux)");
     };
@@ -845,4 +859,75 @@ fn init_in_a_crate_with_its_own_build_rs_prints_the_line_to_add() {
         std::fs::read_to_string(tmp.path().join("build.rs")).unwrap(),
         "fn main() {}\n"
     );
+}
+
+#[test]
+fn the_generic_binary_carries_no_history() {
+    // An empty migrations/ beside the database: nothing is applied.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("migrations")).unwrap();
+    let out = migrator(tmp.path(), &["-d", "sqlite://app.db", "upgrade"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let status = migrator(tmp.path(), &["-d", "sqlite://app.db", "--json", "status"]);
+    assert_eq!(text(&status.stdout).trim(), "[]", "{}", text(&status.stderr));
+    let tables = tables_of(&tmp.path().join("app.db"));
+    assert!(
+        tables.iter().all(|t| t.starts_with("migrator_") || t == "sqlite_sequence"),
+        "only the bookkeeping: {tables:?}"
+    );
+
+    // No migrations/ at all: an error naming the path, and no database.
+    let bare = tempfile::tempdir().unwrap();
+    let out = migrator(bare.path(), &["-d", "sqlite://app.db", "upgrade"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no migrations directory at `migrations`"), "{err}");
+    assert!(err.contains("migrator init"), "{err}");
+    assert!(!bare.path().join("app.db").exists());
+    let out = migrator(bare.path(), &["--dir", "elsewhere", "history"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no migrations directory at `elsewhere`"));
+}
+
+/// The tables of a SQLite database file, read with `sqlite3`.
+fn tables_of(db: &Path) -> Vec<String> {
+    let out = std::process::Command::new("sqlite3")
+        .arg(db)
+        .arg("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sqlite3: {}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn read_commands_show_several_unlabelled_heads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = tmp.path().join("m");
+    write(&m, "a.sql", &rev("aaa1", "", "CREATE TABLE a (x INT);"));
+    write(&m, "b.sql", &rev("bbb2", "aaa1", "CREATE TABLE b (x INT);"));
+    write(&m, "c.sql", &rev("ccc3", "aaa1", "CREATE TABLE c (x INT);"));
+    let url = "sqlite://x.db";
+    for args in [
+        &["heads"][..],
+        &["history"],
+        &["branches"],
+        &["show", "bbb2"],
+        &["current"],
+        &["status"],
+    ] {
+        let out = migrator(tmp.path(), &[&["--dir", "m", "-d", url][..], args].concat());
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+    }
+    let heads = text(&migrator(tmp.path(), &["--dir", "m", "heads"]).stdout);
+    assert!(heads.contains("bbb2") && heads.contains("ccc3"), "{heads}");
+    for args in [&["upgrade"][..], &["stamp", "bbb2"], &["downgrade", "base"]] {
+        let out = migrator(tmp.path(), &[&["--dir", "m", "-d", url][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("migrator merge heads"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
 }

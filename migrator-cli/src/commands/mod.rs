@@ -5,16 +5,25 @@ mod inspect;
 mod migrate;
 mod offline;
 
+/// Where the generic binary reads revisions when neither `--dir` nor the
+/// config names a directory.
+pub(crate) const DEFAULT_DIR: &str = "migrations";
+
 use std::process::ExitCode;
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 use migrator_core::{Direction, Graph, Migrations, Migrator, Repair, load_dir};
 
+use crate::UsageError;
 use crate::flags::{Command, Flags};
 use crate::out::errln;
 use crate::settings::{Settings, Verbosity};
 
-pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode> {
+/// Runs one command. `embedded` is the history built into a service's
+/// binary; the generic `migrator` binary has none and reads a directory.
+pub(crate) async fn run(flags: Flags, embedded: Option<&Migrations>) -> Result<ExitCode> {
     let settings = Settings::from_flags(&flags.global)?;
     if let Some(path) = &settings.config_path
         && settings.verbosity == Verbosity::Verbose
@@ -59,14 +68,36 @@ pub(crate) async fn run(flags: Flags, embedded: &Migrations) -> Result<ExitCode>
         Command::Edit { rev } => return author::edit(&settings, rev),
         _ => {}
     }
+    // Read commands show a history with several unlabelled heads (that is
+    // how a team sees what it must merge); commands that write refuse it.
+    let reads_only = matches!(
+        flags.command,
+        Command::Heads { .. }
+            | Command::History { .. }
+            | Command::Branches
+            | Command::Show { .. }
+            | Command::Current { .. }
+            | Command::Status
+    );
+    let allow_multiple_heads = settings.allow_multiple_heads || reads_only;
     let loaded;
-    let migrations: &Migrations = match &settings.dir {
-        Some(dir) => {
-            loaded =
-                load_dir(dir, settings.allow_multiple_heads).map_err(|d| d.prefixed(&dir.display().to_string()))?;
+    let migrations: &Migrations = match (&settings.dir, embedded) {
+        // Verified when the binary was compiled.
+        (None, Some(embedded)) => embedded,
+        (dir, _) => {
+            let dir = dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+            if !dir.is_dir() {
+                return Err(UsageError(format!(
+                    "no migrations directory at `{}`: this `migrator` reads its revisions from `--dir`, else \
+                     `directory` in migrator.toml, else ./migrations. Run `migrator init` to create one, or \
+                     point --dir at yours",
+                    dir.display()
+                ))
+                .into());
+            }
+            loaded = load_dir(&dir, allow_multiple_heads).map_err(|d| d.prefixed(&dir.display().to_string()))?;
             &loaded
         }
-        None => embedded,
     };
     let graph = Graph::new(migrations)?;
     match &flags.command {
