@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrator_core::{Dialect, Digest, Error, Graph, Migrations, Migrator, Repair, RevisionState, TransactionMode};
+use migrator_core::{
+    Dialect, Digest, Direction, Error, Graph, Migrations, Migrator, Repair, RevisionState, TransactionMode,
+};
 use tests::{History, chain, exec, scalar, tables};
 
 static DEMO: Migrations = migrator_macros::embed_migrations!("../migrations");
@@ -48,6 +50,7 @@ on_all_databases!(
     adopt_alembic_database,
     the_applied_digest_follows_every_step,
     a_log_table_without_the_digest_column_gets_it,
+    a_dry_run_writes_nothing,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -455,4 +458,57 @@ async fn a_log_table_without_the_digest_column_gets_it(url: String, dialect: Dia
         Some(expected_digest(&db.current().await.unwrap(), dialect))
     );
     db.close().await;
+}
+
+/// Every table in the database, bookkeeping included, counted by the
+/// database's own catalog.
+async fn catalog_tables(url: &str, dialect: Dialect) -> String {
+    let sql = match dialect {
+        Dialect::Sqlite => "SELECT CAST(COUNT(*) AS TEXT) FROM sqlite_master",
+        Dialect::Postgres => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema()"
+        }
+        Dialect::Mysql => {
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE()"
+        }
+    };
+    scalar(url, sql).await.unwrap()
+}
+
+async fn a_dry_run_writes_nothing(url: String, dialect: Dialect) {
+    // Read-only, as the CLI's `--dry-run`: not even a SQLite file appears.
+    let mut db = Migrator::new(&DEMO).read_only(true).connect(&url).await.unwrap();
+    let report = db.dry_run(Direction::Up, "heads").await.unwrap();
+    assert_eq!(report.applied.len(), DEMO.revisions.len());
+    assert_eq!(report.current, ["a3b4c5d6e7f8"]);
+    let refused = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(refused.contains("opened for reading only"), "{refused}");
+    assert!(
+        db.status()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.state == RevisionState::Pending)
+    );
+    db.close().await;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        assert!(
+            !std::path::Path::new(path).exists(),
+            "a read-only dry run created {path}"
+        );
+    }
+    // On a connection that may write, a dry run still writes nothing.
+    let mut db = Migrator::new(&DEMO).connect(&url).await.unwrap();
+    db.dry_run(Direction::Up, "heads").await.unwrap();
+    db.close().await;
+    assert_eq!(catalog_tables(&url, dialect).await, "0");
+    // Half-way, a dry run of the rest leaves the rows where they are.
+    let mut db = Migrator::new(&DEMO).connect(&url).await.unwrap();
+    db.upgrade("2b3c").await.unwrap();
+    let before = catalog_tables(&url, dialect).await;
+    let report = db.dry_run(Direction::Up, "heads").await.unwrap();
+    assert_eq!(report.applied.len(), DEMO.revisions.len() - 2);
+    assert_eq!(db.current().await.unwrap(), ["2b3c4d5e6f70"]);
+    db.close().await;
+    assert_eq!(catalog_tables(&url, dialect).await, before);
 }

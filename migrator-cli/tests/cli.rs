@@ -872,7 +872,9 @@ fn the_generic_binary_carries_no_history() {
     assert_eq!(text(&status.stdout).trim(), "[]", "{}", text(&status.stderr));
     let tables = tables_of(&tmp.path().join("app.db"));
     assert!(
-        tables.iter().all(|t| t.starts_with("migrator_") || t == "sqlite_sequence"),
+        tables
+            .iter()
+            .all(|t| t.starts_with("migrator_") || t == "sqlite_sequence"),
         "only the bookkeeping: {tables:?}"
     );
 
@@ -930,4 +932,25 @@ fn read_commands_show_several_unlabelled_heads() {
             text(&out.stderr)
         );
     }
+}
+
+#[test]
+fn a_dry_run_and_read_commands_create_nothing() {
+    let tmp = demo();
+    for args in [
+        &["upgrade", "--dry-run"][..],
+        &["downgrade", "base", "--dry-run"],
+        &["current"],
+        &["status"],
+    ] {
+        let out = migrator(tmp.path(), &[&["-d", "sqlite://app.db"][..], args].concat());
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(!tmp.path().join("app.db").exists(), "{args:?} created the database");
+    }
+    let out = migrator(tmp.path(), &["-d", "sqlite://app.db", "upgrade", "--dry-run"]);
+    assert!(
+        text(&out.stdout).contains("dry run: 10 revisions would run"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -82,6 +82,14 @@ impl Direction {
             Direction::Down => "down",
         }
     }
+
+    /// `upgrade` or `downgrade`, the command that goes this way.
+    pub const fn verb(self) -> &'static str {
+        match self {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        }
+    }
 }
 
 /// One `-- migrate:up` or `-- migrate:down` section.

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use migrator_core::{Graph, Migrations, RangeEnd};
 use serde_json::{Value, json};
 
-use super::connect;
+use super::connect_to_read;
 use crate::UsageError;
 use crate::out::{errln, out, outln};
 use crate::render::{self, Line};
@@ -16,7 +16,7 @@ use crate::settings::{Settings, Verbosity};
 /// The database's version rows, as graph indices (unknown ones dropped,
 /// reported by the caller).
 async fn rows(settings: &Settings, graph: &Graph<'_>) -> Result<(Vec<String>, Vec<usize>)> {
-    let mut db = connect(settings, graph).await?;
+    let mut db = connect_to_read(settings, graph).await?;
     let rows = db.current().await;
     db.close().await;
     let rows = rows?;
@@ -261,7 +261,7 @@ pub(crate) async fn show(settings: &Settings, graph: &Graph<'_>, ident: &str) ->
 }
 
 pub(crate) async fn status(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCode> {
-    let mut db = connect(settings, graph).await?;
+    let mut db = connect_to_read(settings, graph).await?;
     let result = db.status().await;
     db.close().await;
     let lines = result?;
@@ -305,7 +305,7 @@ pub(crate) async fn status(settings: &Settings, graph: &Graph<'_>) -> Result<Exi
 
 pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCode> {
     use migrator_core::RevisionState as S;
-    let mut db = connect(settings, graph).await?;
+    let mut db = connect_to_read(settings, graph).await?;
     let result = db.status().await;
     let rows = db.current().await;
     db.close().await;
@@ -347,7 +347,7 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
             .map_err(|e| UsageError(format!("cannot read the declared schema {}: {e}", path.display())))?;
         let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
         let declared = migrator_core::declared_schema(&dev_url, &sql, &path.display().to_string()).await?;
-        let mut db = connect(settings, graph).await?;
+        let mut db = connect_to_read(settings, graph).await?;
         let live = db.schema().await;
         db.close().await;
         for change in migrator_core::schema::diff(&live?, &declared) {

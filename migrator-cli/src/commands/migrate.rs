@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use migrator_core::{Applied, Direction, Graph, Repair};
 
-use super::connect;
+use super::{connect, connect_to_read};
 use crate::out::{err, outln};
 use crate::render::{duration, progress};
 use crate::settings::{Settings, Verbosity};
@@ -19,8 +19,8 @@ pub(crate) async fn run(
     target: &str,
     dry_run: bool,
 ) -> Result<ExitCode> {
-    let mut db = connect(settings, graph).await?;
     if dry_run {
+        let mut db = connect_to_read(settings, graph).await?;
         let result = db.dry_run(direction, target).await;
         db.close().await;
         let report = result?;
@@ -42,6 +42,7 @@ pub(crate) async fn run(
         outln!("dry run: {n} revision{s} would run; the database would be at {at}; nothing was changed");
         return Ok(ExitCode::SUCCESS);
     }
+    let mut db = connect(settings, graph).await?;
     let loud = settings.verbosity > Verbosity::Quiet;
     let started = Instant::now();
     // On a terminal, a progress bar under the lines; plain lines otherwise.

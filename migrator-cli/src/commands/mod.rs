@@ -148,8 +148,23 @@ pub(crate) async fn run(flags: Flags, embedded: Option<&Migrations>) -> Result<E
     }
 }
 
-/// Connects, announcing the default database on stderr.
+/// Connects for a command that may write, announcing the default database
+/// on stderr.
 async fn connect<'m>(settings: &Settings, graph: &Graph<'m>) -> Result<migrator_core::Connected<'m>> {
+    connect_as(settings, graph, false).await
+}
+
+/// Connects for a command that only reads (`current`, `status`, `check`,
+/// a dry run): nothing is created or changed, not even a SQLite file.
+async fn connect_to_read<'m>(settings: &Settings, graph: &Graph<'m>) -> Result<migrator_core::Connected<'m>> {
+    connect_as(settings, graph, true).await
+}
+
+async fn connect_as<'m>(
+    settings: &Settings,
+    graph: &Graph<'m>,
+    read_only: bool,
+) -> Result<migrator_core::Connected<'m>> {
     if settings.default_url && settings.verbosity > Verbosity::Quiet {
         errln!(
             "using the default database {} (set --database-url or DATABASE_URL to choose another)",
@@ -167,6 +182,7 @@ async fn connect<'m>(settings: &Settings, graph: &Graph<'m>) -> Result<migrator_
         .lock_timeout(settings.lock_timeout)
         .lock(settings.lock)
         .transaction_mode(settings.mode)
+        .read_only(read_only)
         .connect(&settings.raw_url)
         .await?;
     Ok(connected)

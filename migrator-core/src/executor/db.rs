@@ -18,6 +18,14 @@ pub(crate) enum Value<'a> {
     OptInt(Option<i64>),
 }
 
+/// Whether a connection may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadWrite,
+    /// Reading only: nothing is created or changed.
+    ReadOnly,
+}
+
 /// A live connection.
 #[derive(Debug)]
 pub(crate) enum Db {
@@ -62,10 +70,22 @@ impl Db {
     /// Opens a connection, or says why not. `None` when the dialect's
     /// driver is not compiled in.
     pub(crate) async fn connect(url: &DatabaseUrl, busy_timeout: Duration) -> Option<Result<Db, sqlx::Error>> {
-        let _ = busy_timeout;
+        Db::connect_with(url, busy_timeout, Access::ReadWrite).await
+    }
+
+    /// [`Db::connect`], for reading only where `access` says so: a SQLite
+    /// file is then opened read-only, and one that does not exist is read
+    /// as the empty database it would be (in memory), so that nothing,
+    /// not even the file, is created.
+    pub(crate) async fn connect_with(
+        url: &DatabaseUrl,
+        busy_timeout: Duration,
+        access: Access,
+    ) -> Option<Result<Db, sqlx::Error>> {
+        let _ = (busy_timeout, access);
         match url.dialect() {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Some(connect_sqlite(url, busy_timeout).await.map(Db::Sqlite)),
+            Dialect::Sqlite => Some(connect_sqlite(url, busy_timeout, access).await.map(Db::Sqlite)),
             #[cfg(feature = "postgres")]
             Dialect::Postgres => Some(sqlx::PgConnection::connect(url.for_driver()).await.map(Db::Postgres)),
             #[cfg(feature = "mysql")]
@@ -193,11 +213,21 @@ impl Db {
 }
 
 #[cfg(feature = "sqlite")]
-async fn connect_sqlite(url: &DatabaseUrl, busy_timeout: Duration) -> Result<sqlx::SqliteConnection, sqlx::Error> {
+async fn connect_sqlite(
+    url: &DatabaseUrl,
+    busy_timeout: Duration,
+    access: Access,
+) -> Result<sqlx::SqliteConnection, sqlx::Error> {
     use sqlx::ConnectOptions;
     use sqlx::sqlite::SqliteConnectOptions;
 
     let mut options = match url.sqlite_target() {
+        Some(SqliteTarget::File(path)) if access == Access::ReadOnly && !path.exists() => {
+            SqliteConnectOptions::from_str("sqlite::memory:")?
+        }
+        Some(SqliteTarget::File(path)) if access == Access::ReadOnly => {
+            SqliteConnectOptions::new().filename(path).read_only(true)
+        }
         Some(SqliteTarget::File(path)) => SqliteConnectOptions::new().filename(path).create_if_missing(true),
         _ => SqliteConnectOptions::from_str("sqlite::memory:")?,
     };

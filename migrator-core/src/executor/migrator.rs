@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::db::{Db, Value};
+use super::db::{Access, Db, Value};
 use super::error::{Context, Error};
 use super::lock;
 use super::run::{self, StepError};
@@ -133,6 +133,7 @@ pub struct Migrator<'m> {
     mode: TransactionMode,
     lock_timeout: Duration,
     lock: bool,
+    access: Access,
 }
 
 impl<'m> Migrator<'m> {
@@ -145,6 +146,7 @@ impl<'m> Migrator<'m> {
             mode: TransactionMode::default(),
             lock_timeout: Duration::from_secs(60),
             lock: true,
+            access: Access::ReadWrite,
         }
     }
 
@@ -193,6 +195,15 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// Connects for reading only (default: no): `current`, `status` and
+    /// dry runs then create and change nothing, not even a SQLite file
+    /// (a missing one reads as empty), and every command that would write
+    /// is refused.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.access = if read_only { Access::ReadOnly } else { Access::ReadWrite };
+        self
+    }
+
     /// Verifies the history and connects to `url`.
     pub async fn connect(self, url: &str) -> Result<Connected<'m>, Error> {
         let url = DatabaseUrl::parse(url)?;
@@ -205,7 +216,7 @@ impl<'m> Migrator<'m> {
             Some(graph) => graph,
             None => Graph::new(self.migrations).map_err(Error::Migrations)?,
         };
-        let db = match Db::connect(&url, self.lock_timeout).await {
+        let db = match Db::connect_with(&url, self.lock_timeout, self.access).await {
             Some(Ok(db)) => db,
             Some(Err(cause)) => {
                 return Err(Error::Connect {
@@ -233,6 +244,7 @@ impl<'m> Migrator<'m> {
             mode: self.mode,
             lock_timeout: self.lock_timeout,
             lock: self.lock,
+            access: self.access,
         })
     }
 }
@@ -247,6 +259,7 @@ pub struct Connected<'m> {
     mode: TransactionMode,
     lock_timeout: Duration,
     lock: bool,
+    access: Access,
 }
 
 impl<'m> Connected<'m> {
@@ -300,6 +313,16 @@ impl<'m> Connected<'m> {
                 .context(|| format!("cannot add the applied_digest column to {}", self.tables.log))?;
         }
         Ok(())
+    }
+
+    /// Refuses `command` on a connection opened for reading only.
+    fn writable(&self, command: &str) -> Result<(), Error> {
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            Access::ReadOnly => Err(Error::Config(format!(
+                "cannot {command}: this connection was opened for reading only (`Migrator::read_only`)"
+            ))),
+        }
     }
 
     async fn take_lock(&mut self) -> Result<lock::Lock, Error> {
@@ -399,11 +422,16 @@ impl<'m> Connected<'m> {
     /// can be failed, unknown or modified, and one round trip suffices;
     /// otherwise (the tables missing, a stamp or repair last, any
     /// difference) the whole log is read and checked.
-    async fn checked_rows(&mut self) -> Result<(Vec<usize>, Option<Digest>), Error> {
+    ///
+    /// With `create`, missing bookkeeping tables are created; without it
+    /// (a dry run) they read as empty and nothing is written.
+    async fn checked_rows(&mut self, create: bool) -> Result<(Vec<usize>, Option<Digest>), Error> {
         if let Some(fast) = self.verified_by_digest().await {
             return Ok(fast);
         }
-        self.ensure_tables().await?;
+        if create {
+            self.ensure_tables().await?;
+        }
         let current = self.current_indices().await?;
         let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
         self.check_unfinished(&unfinished)?;
@@ -513,7 +541,7 @@ impl<'m> Connected<'m> {
     pub async fn dry_run(&mut self, direction: Direction, target: &str) -> Result<Report, Error> {
         let lock = self.take_lock().await?;
         let result = async {
-            let (current, _) = self.checked_rows().await?;
+            let (current, _) = self.checked_rows(false).await?;
             let dialect = self.dialect();
             let graph = &self.graph;
             let plan = match direction {
@@ -564,6 +592,7 @@ impl<'m> Connected<'m> {
                     .to_owned(),
             ));
         }
+        self.writable(direction.verb())?;
         let lock = self.take_lock().await?;
         // The tables are created, if missing, by the checks.
         let result = self.run_locked(direction, target, on_step).await;
@@ -582,7 +611,7 @@ impl<'m> Connected<'m> {
         // On SQLite another runner may move the rows between our steps; each
         // time, plan again from where it left them.
         for _ in 0..10_000 {
-            let (current, digest) = self.checked_rows().await?;
+            let (current, digest) = self.checked_rows(true).await?;
             let dialect = self.dialect();
             let graph = &self.graph;
             let plan = match direction {
@@ -607,6 +636,7 @@ impl<'m> Connected<'m> {
     /// Moves the version rows to `targets` without running any SQL
     /// (Alembic's `stamp`); with `purge`, every row is deleted first.
     pub async fn stamp(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
+        self.writable("stamp")?;
         let lock = self.take_lock().await?;
         let result = match self.ensure_tables().await {
             Ok(()) => self.stamp_locked(targets, purge).await,
@@ -617,7 +647,7 @@ impl<'m> Connected<'m> {
     }
 
     async fn stamp_locked(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let (current, _) = self.checked_rows().await?;
+        let (current, _) = self.checked_rows(true).await?;
         let graph = &self.graph;
         let plan = graph.plan_stamp(&current, targets, purge)?;
         let d = self.db.dialect();
@@ -654,6 +684,7 @@ impl<'m> Connected<'m> {
     /// finished) or as rolled back, with a `repair` row in the log.
     /// `revision` may be omitted when exactly one revision needs repair.
     pub async fn repair(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
+        self.writable("repair")?;
         let lock = self.take_lock().await?;
         let result = match self.ensure_tables().await {
             Ok(()) => self.repair_locked(revision, how).await,
