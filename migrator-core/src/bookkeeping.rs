@@ -113,11 +113,14 @@ impl Tables {
 
     /// What a run needs when nothing is wrong, in one round trip: every
     /// version row as `(0, version_num)`, then the latest log row's applied
-    /// digest as `(1, applied_digest)` (no such row when the log is empty).
+    /// digest as `(1, applied_digest)` (no such row when the log is empty),
+    /// then `(2, revision)` when some log row was started and never
+    /// finished (which rules the fast path out).
     pub fn select_versions_and_digest(&self, dialect: Dialect) -> String {
         format!(
             "SELECT 0, version_num FROM {version} UNION ALL SELECT 1, applied_digest FROM \
-             (SELECT applied_digest FROM {log} ORDER BY id DESC LIMIT 1) latest",
+             (SELECT applied_digest FROM {log} ORDER BY id DESC LIMIT 1) latest UNION ALL SELECT 2, revision FROM \
+             (SELECT revision FROM {log} WHERE finished_at IS NULL LIMIT 1) open_rows",
             version = self.version_table(dialect),
             log = self.log_table(dialect),
         )

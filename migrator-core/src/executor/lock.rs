@@ -1,14 +1,18 @@
 //! Serialising concurrent runners: PostgreSQL advisory locks on a dedicated
-//! connection, MySQL `GET_LOCK`. SQLite has no lock to take: every step
-//! runs under `BEGIN IMMEDIATE` and re-checks the version rows first (see
-//! `run`).
+//! connection, MySQL `GET_LOCK`, and on a SQLite file an exclusive `flock`
+//! on a lock file beside it (`<database>-migrator-lock`), held for the
+//! whole run so that `transaction:false` sections, which run outside any
+//! transaction, are serialised too. The operating system releases every
+//! one of them when the process dies. SQLite steps also still run under
+//! `BEGIN IMMEDIATE` and re-check the version rows (see `run`), which is
+//! what protects `--no-lock` runs.
 
 use std::time::{Duration, Instant};
 
-use super::db::{Db, Value};
+use super::db::{Access, Db, Value};
 use super::error::{Context, Error};
 use crate::bookkeeping::Tables;
-use crate::{DatabaseUrl, Dialect};
+use crate::{DatabaseUrl, Dialect, SqliteTarget};
 
 /// A held lock; released by [`Lock::release`], and by the server when the
 /// connection holding it closes (which covers errors and cancellation).
@@ -20,13 +24,80 @@ pub(crate) enum Lock {
     Postgres(Db, i64),
     /// A MySQL named lock on the main connection.
     Mysql(String),
+    /// An exclusive `flock` on the lock file beside a SQLite database;
+    /// closing the file releases it.
+    Sqlite(std::fs::File),
+}
+
+/// The lock file of a SQLite database file: beside it, like its
+/// `-journal` and `-wal` files, and never deleted (deleting a lock file
+/// races with a runner about to take it).
+pub(crate) fn sqlite_lock_path(database: &std::path::Path) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-migrator-lock");
+    std::path::PathBuf::from(name)
+}
+
+/// Takes the `flock` on a SQLite database's lock file, polling until
+/// `timeout`. A reader that must not create anything goes without the
+/// lock when the file does not exist yet (no runner has ever held it).
+async fn sqlite_lock(database: &std::path::Path, timeout: Duration, access: Access) -> Result<Lock, Error> {
+    let path = sqlite_lock_path(database);
+    let opened = match access {
+        Access::ReadWrite => std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path),
+        Access::ReadOnly => match std::fs::File::open(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lock::None),
+            other => other,
+        },
+    };
+    let file = opened.map_err(|e| {
+        Error::Config(format!(
+            "cannot open the migration lock file {}: {e}; the directory of the database must be writable \
+             (or run with --no-lock, which gives up serialising concurrent runners)",
+            path.display()
+        ))
+    })?;
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(10);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock::Sqlite(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::Config(format!(
+                    "cannot lock the migration lock file {}: {e}; run with --no-lock on a file system \
+                     without locks",
+                    path.display()
+                )));
+            }
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::LockTimeout { waited: timeout });
+        }
+        tokio::time::sleep(wait.min(timeout.saturating_sub(started.elapsed()))).await;
+        wait = (wait * 2).min(Duration::from_millis(250));
+    }
 }
 
 /// Takes the lock for `tables` on `db`'s database, waiting at most
 /// `timeout`.
-pub(crate) async fn acquire(url: &DatabaseUrl, db: &mut Db, tables: &Tables, timeout: Duration) -> Result<Lock, Error> {
+pub(crate) async fn acquire(
+    url: &DatabaseUrl,
+    db: &mut Db,
+    tables: &Tables,
+    timeout: Duration,
+    access: Access,
+) -> Result<Lock, Error> {
     match db.dialect() {
-        Dialect::Sqlite => Ok(Lock::None),
+        Dialect::Sqlite => match url.sqlite_target() {
+            Some(SqliteTarget::File(path)) => sqlite_lock(path, timeout, access).await,
+            // An in-memory database has one connection: nothing to serialise.
+            _ => Ok(Lock::None),
+        },
         Dialect::Postgres => {
             let Some(connected) = Db::connect(url, timeout).await else {
                 return Ok(Lock::None);
@@ -84,6 +155,9 @@ impl Lock {
     pub(crate) async fn release(self, db: &mut Db) {
         match self {
             Lock::None => {}
+            Lock::Sqlite(file) => {
+                let _ = file.unlock();
+            }
             Lock::Postgres(mut conn, key) => {
                 let _ = conn
                     .rows(

@@ -329,7 +329,7 @@ impl<'m> Connected<'m> {
         if !self.lock {
             return Ok(lock::Lock::None);
         }
-        lock::acquire(&self.url, &mut self.db, &self.tables, self.lock_timeout).await
+        lock::acquire(&self.url, &mut self.db, &self.tables, self.lock_timeout, self.access).await
     }
 
     /// Refuses to go on while a revision is left failed partway.
@@ -459,7 +459,10 @@ impl<'m> Connected<'m> {
             let value = row.get(1).cloned().flatten();
             match row.first().cloned().flatten().as_deref() {
                 Some("0") => current.push(self.graph.index_of(&value?)?),
-                _ => latest = Some(value),
+                Some("1") => latest = Some(value),
+                // A revision started and never finished: whatever digest
+                // came after it, only the full check may judge it.
+                _ => return None,
             }
         }
         let applied = self.graph.ancestors(&current, true);
