@@ -231,3 +231,67 @@ async fn sections_ending_oddly_are_recorded() {
         db.close().await;
     }
 }
+
+/// parent <- child (ON DELETE CASCADE), with a row in each.
+fn parent_child() -> History {
+    let mut h = History::new();
+    h.revision(
+        "base1",
+        &[],
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\n\
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE);\n\
+         INSERT INTO parent (id, name) VALUES (1, 'a');\nINSERT INTO child (id, parent_id) VALUES (10, 1);",
+        "DROP TABLE child;\nDROP TABLE parent;",
+    );
+    h
+}
+
+const REBUILD_PARENT: &str = "PRAGMA foreign_keys = OFF;\n\
+    CREATE TABLE new_parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\n\
+    INSERT INTO new_parent (id, name) SELECT id, COALESCE(name, '') FROM parent;\n\
+    DROP TABLE parent;\nALTER TABLE new_parent RENAME TO parent;";
+
+#[tokio::test]
+async fn foreign_keys_off_is_hoisted_out_of_the_transaction() {
+    for mode in [TransactionMode::PerRevision, TransactionMode::All] {
+        let mut h = parent_child();
+        h.revision("rebuild2", &["base1"], REBUILD_PARENT, "SELECT 1;");
+        h.revision(
+            "after3",
+            &["rebuild2"],
+            "CREATE TABLE later (x INTEGER);",
+            "DROP TABLE later;",
+        );
+        let url = h.sqlite_url();
+        let m = h.load();
+        let mut db = Migrator::new(&m).transaction_mode(mode).connect(&url).await.unwrap();
+        db.upgrade("heads").await.unwrap();
+        db.close().await;
+        let child_rows = tests::scalar(&url, "SELECT CAST(COUNT(*) AS TEXT) FROM child").await;
+        assert_eq!(child_rows.as_deref(), Some("1"), "{mode:?}: the cascade fired");
+    }
+}
+
+#[tokio::test]
+async fn rows_that_break_foreign_keys_roll_the_revision_back() {
+    let mut h = parent_child();
+    h.revision(
+        "orphan2",
+        &["base1"],
+        "PRAGMA foreign_keys = OFF;\nINSERT INTO child (id, parent_id) VALUES (11, 999);",
+        "SELECT 1;",
+    );
+    let url = h.sqlite_url();
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    let err = db.upgrade("heads").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::ForeignKeyViolations { .. }), "{text}");
+    assert!(text.contains("revision orphan2 (00002_orphan2.sql)"), "{text}");
+    assert!(text.contains("child row 11 -> parent"), "{text}");
+    assert!(text.contains("nothing of it was kept"), "{text}");
+    assert_eq!(db.current().await.unwrap(), ["base1"]);
+    db.close().await;
+    let child_rows = tests::scalar(&url, "SELECT CAST(COUNT(*) AS TEXT) FROM child").await;
+    assert_eq!(child_rows.as_deref(), Some("1"));
+}

@@ -154,3 +154,96 @@ async fn autogenerate_on_mysql() {
     };
     declared_schema_round_trip(&db.url, "my");
 }
+
+/// Row counts of the tables, read with `sqlite3`.
+fn sqlite_counts(db: &Path, tables: &[&str]) -> Vec<(String, String)> {
+    let sql: Vec<String> = tables
+        .iter()
+        .map(|t| format!("SELECT '{t}', COUNT(*) FROM {t};"))
+        .collect();
+    let out = Command::new("sqlite3").arg(db).arg(sql.join(" ")).output().unwrap();
+    assert!(
+        out.status.success(),
+        "sqlite3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let (t, n) = l.split_once('|').unwrap();
+            (t.to_owned(), n.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn sqlite_rebuilds_of_referenced_tables_keep_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let db = dir.join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let v1 = "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\n\
+              CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE, note TEXT);\n\
+              CREATE TABLE grandchild (id INTEGER PRIMARY KEY, child_id INTEGER REFERENCES child (id) ON DELETE CASCADE);\n\
+              CREATE TABLE plain (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));\n";
+    // v2 changes both referenced tables in ways only a rebuild can.
+    let v2 = "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '', CONSTRAINT name_len CHECK (length(name) < 100));\n\
+              CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE, note TEXT NOT NULL DEFAULT 'x');\n\
+              CREATE TABLE grandchild (id INTEGER PRIMARY KEY, child_id INTEGER REFERENCES child (id) ON DELETE CASCADE);\n\
+              CREATE TABLE plain (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));\n";
+    std::fs::write(dir.join("v1.sql"), v1).unwrap();
+    std::fs::write(dir.join("v2.sql"), v2).unwrap();
+    ok(dir, &url, &["init"]);
+    ok(
+        dir,
+        &url,
+        &[
+            "revision",
+            "--autogenerate",
+            "--schema",
+            "v1.sql",
+            "-m",
+            "v1",
+            "--rev-id",
+            "v1",
+        ],
+    );
+    ok(dir, &url, &["-q", "upgrade", "head"]);
+    let rows = "INSERT INTO parent (id, name) VALUES (1, 'a'), (2, 'b');\
+                INSERT INTO child (id, parent_id, note) VALUES (10, 1, 'n'), (11, 2, 'm');\
+                INSERT INTO grandchild (id, child_id) VALUES (100, 10), (101, 11);\
+                INSERT INTO plain (id, parent_id) VALUES (1000, 1), (1001, 2);";
+    let out = Command::new("sqlite3").arg(&db).arg(rows).output().unwrap();
+    assert!(out.status.success());
+    let tables = ["parent", "child", "grandchild", "plain"];
+    let before = sqlite_counts(&db, &tables);
+    assert!(before.iter().all(|(_, n)| n == "2"), "{before:?}");
+    ok(
+        dir,
+        &url,
+        &[
+            "revision",
+            "--autogenerate",
+            "--schema",
+            "v2.sql",
+            "-m",
+            "v2",
+            "--rev-id",
+            "v2",
+        ],
+    );
+    ok(dir, &url, &["-q", "upgrade", "head"]);
+    assert_eq!(sqlite_counts(&db, &tables), before, "upgrade");
+    ok(dir, &url, &["check", "--schema", "v2.sql"]);
+    ok(dir, &url, &["-q", "downgrade", "-1"]);
+    assert_eq!(sqlite_counts(&db, &tables), before, "downgrade");
+    ok(dir, &url, &["-q", "upgrade", "head"]);
+    assert_eq!(sqlite_counts(&db, &tables), before, "upgrade again");
+    // The foreign keys still hold, and are enforced again afterwards.
+    let fk = Command::new("sqlite3")
+        .arg(&db)
+        .arg("PRAGMA foreign_key_check;")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&fk.stdout), "");
+}

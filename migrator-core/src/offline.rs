@@ -5,7 +5,10 @@
 use std::fmt::Write as _;
 
 use crate::bookkeeping::{LOG_COLUMNS, TOOL_VERSION, Tables};
-use crate::{Dialect, Digest, Direction, Plan, RowChange, Step, now_utc, split_statements};
+use crate::{
+    Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, disables_foreign_keys, now_utc,
+    split_statements,
+};
 
 /// Writes `plan` as a script for `dialect`. With `create_tables`, the
 /// script starts by creating the version and log tables (as when it starts
@@ -32,6 +35,20 @@ pub fn offline_script(
         );
     }
     let batch = all && transactional;
+    // SQLite's `PRAGMA foreign_keys = OFF` does nothing inside a
+    // transaction: hoisted before it, as the online run does (see `pragma`).
+    let fk_off = |step: &Step| {
+        dialect == Dialect::Sqlite
+            && !step.stamp
+            && graph
+                .revision(step.revision)
+                .section(step.direction, dialect)
+                .is_some_and(|s| disables_foreign_keys(&s.sql))
+    };
+    let batch_fk_off = batch && plan.steps.iter().any(fk_off);
+    if batch_fk_off {
+        let _ = writeln!(out, "{FOREIGN_KEYS_OFF};");
+    }
     if batch {
         out.push_str("BEGIN;\n\n");
     }
@@ -53,6 +70,10 @@ pub fn offline_script(
         if !step_tx && batch {
             out.push_str("COMMIT;\n");
         }
+        let step_fk_off = !batch && fk_off(step);
+        if step_fk_off {
+            let _ = writeln!(out, "{FOREIGN_KEYS_OFF};");
+        }
         if step_tx && !batch {
             out.push_str("BEGIN;\n");
         }
@@ -67,6 +88,9 @@ pub fn offline_script(
         if transactional && !batch {
             out.push_str("COMMIT;\n");
         }
+        if step_fk_off {
+            out.push_str("PRAGMA foreign_keys = ON;\n");
+        }
         if !step_tx && batch {
             out.push_str("COMMIT;\nBEGIN;\n");
         }
@@ -74,6 +98,9 @@ pub fn offline_script(
     }
     if batch {
         out.push_str("COMMIT;\n");
+    }
+    if batch_fk_off {
+        out.push_str("PRAGMA foreign_keys = ON;\n");
     }
     out
 }

@@ -62,6 +62,24 @@ pub enum Error {
         /// Where the database stands now and what to do.
         state: String,
     },
+    /// A SQLite revision that ran with foreign keys off (it holds `PRAGMA
+    /// foreign_keys = OFF`) left rows that break them; it was rolled back.
+    #[error(
+        "revision {revision} ({path}) left rows that break foreign keys during {direction} ({violations}); it ran \
+         with foreign keys off, as its `PRAGMA foreign_keys = OFF` asks, and `PRAGMA foreign_key_check` found these \
+         before commit, so nothing of it was kept. Fix the SQL (copy or delete the rows the keys need) and run the \
+         command again"
+    )]
+    ForeignKeyViolations {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// `table row 3 -> parent`, ...
+        violations: String,
+    },
     /// The version rows were not where the plan expected them.
     #[error(
         "the version table changed while migrating ({detail}); another migrator may be running against this \

@@ -8,7 +8,9 @@ use super::db::{Db, Value};
 use super::error::{Context, Error};
 use super::migrator::{Applied, TransactionMode};
 use crate::bookkeeping::{TOOL_VERSION, Tables};
-use crate::{Dialect, Digest, Direction, Plan, RowChange, Step, Text, now_utc, split_statements};
+use crate::{
+    Dialect, Digest, Direction, Plan, RowChange, Step, Text, disables_foreign_keys, now_utc, split_statements,
+};
 
 /// What [`execute`] did.
 #[derive(Debug, Default)]
@@ -67,6 +69,17 @@ pub(crate) async fn execute(
     // How many steps, from the first, are committed.
     let mut committed = 0;
     let mut reported = 0;
+    // SQLite steps that ask for foreign keys off (see `pragma`); in mode
+    // `all`, one such step turns them off for the whole transaction.
+    let wants_fk_off = |step: &Step| {
+        dialect == Dialect::Sqlite
+            && graph
+                .revision(step.revision)
+                .section(step.direction, dialect)
+                .is_some_and(|s| disables_foreign_keys(&s.sql))
+    };
+    let batch_fk_off = mode == TransactionMode::All && plan.steps.iter().any(wants_fk_off);
+    let mut fk_off: Option<ForeignKeysOff> = None;
     for (n, step) in plan.steps.iter().enumerate() {
         let rev = graph.revision(step.revision);
         let section = rev.section(step.direction, dialect);
@@ -78,12 +91,16 @@ pub(crate) async fn execute(
             d
         });
         if in_batch && !transactional {
-            db.commit()
-                .await
-                .context(|| "cannot commit the revisions before a transaction:false section".to_owned())?;
+            if let Err(e) = commit_checked(db, &mut fk_off, plan, step).await {
+                flush(&done.applied, committed, &mut reported, on_step);
+                return Err(e);
+            }
             flush(&done.applied, committed, &mut reported, on_step);
             in_batch = false;
             committed = n;
+        }
+        if fk_off.is_none() && (wants_fk_off(step) || (transactional && batch_fk_off)) {
+            fk_off = Some(ForeignKeysOff::switch(db).await?);
         }
         if transactional && !in_batch {
             db.begin()
@@ -91,6 +108,7 @@ pub(crate) async fn execute(
                 .context(|| format!("cannot start a transaction for revision {}", rev.id))?;
             if dialect == Dialect::Sqlite && !rows_unchanged(db, tables, &expected).await? {
                 let _ = db.rollback().await;
+                ForeignKeysOff::restore(db, &mut fk_off).await;
                 done.interrupted = true;
                 return Ok(done);
             }
@@ -105,9 +123,9 @@ pub(crate) async fn execute(
         match result {
             Ok(()) => {
                 if !in_batch && transactional {
-                    db.commit()
-                        .await
-                        .context(|| format!("cannot commit revision {}", rev.id))?;
+                    commit_checked(db, &mut fk_off, plan, step).await?;
+                } else if !transactional {
+                    ForeignKeysOff::restore(db, &mut fk_off).await;
                 }
                 if !in_batch {
                     committed = n + 1;
@@ -120,6 +138,7 @@ pub(crate) async fn execute(
                     // The failure goes into the log on its own, as rolled back.
                     let _ = log_row(db, tables, plan, step, &started_at, Some(&e.to_string()), None).await;
                 }
+                ForeignKeysOff::restore(db, &mut fk_off).await;
                 flush(&done.applied, committed, &mut reported, on_step);
                 return Err(failure(plan, step, e, committed, transactional, mode));
             }
@@ -139,13 +158,96 @@ pub(crate) async fn execute(
             flush(&done.applied, committed, &mut reported, on_step);
         }
     }
-    if in_batch {
-        db.commit()
-            .await
-            .context(|| "cannot commit the migration run".to_owned())?;
+    if in_batch && let Some(last) = plan.steps.last() {
+        commit_checked(db, &mut fk_off, plan, last).await?;
     }
     flush(&done.applied, plan.steps.len(), &mut reported, on_step);
     Ok(done)
+}
+
+/// Foreign keys switched off on a SQLite connection, outside any
+/// transaction, for a step that holds `PRAGMA foreign_keys = OFF` (see
+/// `pragma`), and whether to switch them on again afterwards.
+#[derive(Debug)]
+struct ForeignKeysOff {
+    were_on: bool,
+}
+
+impl ForeignKeysOff {
+    async fn switch(db: &mut Db) -> Result<ForeignKeysOff, Error> {
+        let were_on = db
+            .strings("PRAGMA foreign_keys")
+            .await
+            .context(|| "cannot read PRAGMA foreign_keys".to_owned())?
+            .first()
+            .is_some_and(|v| v == "1");
+        db.script(&Text::Borrowed("PRAGMA foreign_keys = OFF"))
+            .await
+            .context(|| "cannot switch foreign keys off".to_owned())?;
+        Ok(ForeignKeysOff { were_on })
+    }
+
+    /// Switches them back, once the transaction is over. A failure here
+    /// is harmless to the database: the connection closes after the run.
+    async fn restore(db: &mut Db, fk: &mut Option<ForeignKeysOff>) {
+        if let Some(ForeignKeysOff { were_on: true }) = fk.take() {
+            let _ = db.script(&Text::Borrowed("PRAGMA foreign_keys = ON")).await;
+        }
+    }
+}
+
+/// Commits the open transaction; when it ran with foreign keys off, first
+/// checks that no row breaks them (rolling back if one does), and switches
+/// them on again afterwards.
+async fn commit_checked(
+    db: &mut Db,
+    fk_off: &mut Option<ForeignKeysOff>,
+    plan: &Plan<'_, '_>,
+    step: &Step,
+) -> Result<(), Error> {
+    let rev = plan.graph().revision(step.revision);
+    if fk_off.is_some() {
+        let violations = match db.rows("PRAGMA foreign_key_check", &[]).await {
+            Ok(rows) => rows,
+            Err(cause) => {
+                let _ = db.rollback().await;
+                ForeignKeysOff::restore(db, fk_off).await;
+                return Err(Error::Database {
+                    context: format!("cannot check the foreign keys after revision {}", rev.id),
+                    cause,
+                });
+            }
+        };
+        if !violations.is_empty() {
+            let _ = db.rollback().await;
+            ForeignKeysOff::restore(db, fk_off).await;
+            let shown: Vec<String> = violations
+                .iter()
+                .take(5)
+                .map(|r| {
+                    let at = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                    format!("{} row {} -> {}", at(0), at(1), at(2))
+                })
+                .collect();
+            let more = violations.len().saturating_sub(shown.len());
+            let mut list = shown.join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            return Err(Error::ForeignKeyViolations {
+                revision: rev.id.to_string(),
+                path: rev.path.to_string(),
+                direction: step.direction.verb(),
+                violations: list,
+            });
+        }
+    }
+    let committed = db
+        .commit()
+        .await
+        .context(|| format!("cannot commit revision {}", rev.id));
+    ForeignKeysOff::restore(db, fk_off).await;
+    committed
 }
 
 /// Reports the committed steps not reported yet; `reported` counts those

@@ -46,6 +46,18 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
         }
         render_one(&mut out, change, dialect, &hints);
     }
+    if !done_rebuilds.is_empty() {
+        // Step 1 of SQLite's procedure: the executor switches foreign keys
+        // off around the transaction and checks them before it commits, so
+        // dropping a referenced table fires no ON DELETE CASCADE.
+        out.sql.insert_str(
+            0,
+            &format!(
+                "-- foreign keys off while tables are rebuilt; checked (foreign_key_check) before commit\n{};\n",
+                crate::FOREIGN_KEYS_OFF
+            ),
+        );
+    }
     out
 }
 
@@ -204,9 +216,10 @@ fn drop_index(dialect: Dialect, table: &str, name: &str) -> String {
 }
 
 /// SQLite's documented procedure: create the new table, copy the rows,
-/// drop the old one, rename, recreate its indexes. Foreign keys are
-/// checked at commit (`defer_foreign_keys`), since `foreign_keys` cannot
-/// be switched inside the revision's transaction.
+/// drop the old one, rename, recreate its indexes. It runs with foreign
+/// keys off (the `PRAGMA foreign_keys = OFF` that `render` puts first,
+/// which the executor hoists out of the transaction), so that dropping the
+/// old table deletes no row of the tables that reference it.
 fn rebuild(name: &str, old: &Table, new: &Table) -> String {
     let d = Dialect::Sqlite;
     let tmp = format!("_migrator_rebuild_{name}");
@@ -216,7 +229,7 @@ fn rebuild(name: &str, old: &Table, new: &Table) -> String {
         .filter(|c| old.column(&c.name).is_some())
         .map(|c| c.name.clone())
         .collect();
-    let mut sql = format!("-- rebuild {name}: SQLite cannot ALTER this\nPRAGMA defer_foreign_keys = ON;\n");
+    let mut sql = format!("-- rebuild {name}: SQLite cannot ALTER this\n");
     sql += &create_table(
         d,
         &tmp,
