@@ -51,6 +51,8 @@ on_all_databases!(
     the_applied_digest_follows_every_step,
     a_log_table_without_the_digest_column_gets_it,
     a_dry_run_writes_nothing,
+    the_readme_example_revision_runs,
+    a_transactional_and_a_transaction_false_section_run_in_file_order,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -511,4 +513,101 @@ async fn a_dry_run_writes_nothing(url: String, dialect: Dialect) {
     assert_eq!(db.current().await.unwrap(), ["2b3c4d5e6f70"]);
     db.close().await;
     assert_eq!(catalog_tables(&url, dialect).await, before);
+}
+
+/// The ```sql example of README.md, exactly as the README shows it.
+fn readme_example() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme.find("```sql\n").unwrap() + "```sql\n".len();
+    let len = readme[start..].find("```").unwrap();
+    readme[start..start + len].to_owned()
+}
+
+async fn the_readme_example_revision_runs(url: String, _dialect: Dialect) {
+    let mut h = History::new();
+    h.revision(
+        "9f8e7d6c5b4a",
+        &[],
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+        "DROP TABLE users;",
+    );
+    h.write(
+        "00002_reporting.sql",
+        "-- reporting\n-- Revision ID: 77aa88bb99cc\n-- Branch Labels: reporting\n\
+         -- migrate:up\nCREATE TABLE report (id INTEGER);\n-- migrate:down\nDROP TABLE report;\n",
+    );
+    h.write("00003_example.sql", &readme_example());
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("heads").await.unwrap();
+    // 77aa88bb99cc is applied, reached only through Depends On: no row.
+    assert_eq!(db.current().await.unwrap(), ["a1b2c3d4e5f6"]);
+    assert_eq!(tables(&url).await, ["report", "user_preferences", "users"]);
+    db.downgrade("9f8e7d6c5b4a").await.unwrap();
+    assert_eq!(tables(&url).await, ["report", "users"]);
+    db.upgrade("heads").await.unwrap();
+    db.close().await;
+}
+
+async fn a_transactional_and_a_transaction_false_section_run_in_file_order(url: String, dialect: Dialect) {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    // The transaction:false section comes first in the file, so it runs first.
+    h.write(
+        "00002_b2.sql",
+        "-- pair\n-- Revision ID: b2\n-- Revises: a1\n\
+         -- migrate:up transaction:false\nINSERT INTO a (id) VALUES (1);\nINSERT INTO a (id) VALUES (2);\n\
+         -- migrate:up\nCREATE TABLE b (id INTEGER);\nINSERT INTO b (id) SELECT id FROM a;\n\
+         -- migrate:down\nDROP TABLE b;\nDELETE FROM a;\n",
+    );
+    // A failing transactional section after a transaction:false one.
+    h.write(
+        "00003_c3.sql",
+        "-- fails\n-- Revision ID: c3\n-- Revises: b2\n\
+         -- migrate:up transaction:false\nCREATE TABLE c (id INTEGER);\n\
+         -- migrate:up\nINSERT INTO a (id) VALUES (3);\nINSERT INTO nowhere (id) VALUES (1);\n\
+         -- migrate:down\nDROP TABLE c;\n",
+    );
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("b2").await.unwrap();
+    let count = |sql: &'static str| {
+        let url = url.clone();
+        async move { scalar(&url, sql).await.map(|s| s.trim().to_owned()) }
+    };
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS CHAR(10)) FROM b").await.as_deref(),
+        Some("2"),
+        "the transaction:false section ran first"
+    );
+    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(err.contains("revision c3"), "{err}");
+    // MySQL runs the transactional section statement by statement too.
+    let took_effect = if dialect == Dialect::Mysql {
+        "Its first 2 statements took effect"
+    } else {
+        "Its first statement took effect"
+    };
+    assert!(err.contains(took_effect), "{err}");
+    assert!(err.contains("migrator repair c3 --rolled-back"), "{err}");
+    // The transactional section was rolled back as a whole, except on MySQL,
+    // which runs every statement on its own.
+    let kept_3 = count("SELECT CAST(COUNT(*) AS CHAR(10)) FROM a WHERE id = 3").await;
+    let expected = if dialect == Dialect::Mysql { "1" } else { "0" };
+    assert_eq!(kept_3.as_deref(), Some(expected));
+    // The next run names what took effect and the way out.
+    let blocked = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(
+        blocked.contains("revision c3") && blocked.contains(took_effect),
+        "{blocked}"
+    );
+    exec(&url, "DROP TABLE c").await;
+    if dialect == Dialect::Mysql {
+        exec(&url, "DELETE FROM a WHERE id = 3").await;
+    }
+    db.repair(Some("c3"), Repair::RolledBack).await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["b2"]);
+    db.downgrade("a1").await.unwrap();
+    assert_eq!(tables(&url).await, ["a"]);
+    db.close().await;
 }

@@ -33,9 +33,11 @@ fn embedded_table_keeps_sections_and_checksums() {
     assert_eq!(base.message, "first, with a BOM and CRLF");
     assert_eq!(&*base.branch_labels, ["core"]);
     let second = &VARIED.revisions[1];
-    let pg = second.section(Direction::Up, Dialect::Postgres).unwrap();
-    assert!(!pg.transactional && pg.sql.contains("CONCURRENTLY"));
-    assert!(second.section(Direction::Up, Dialect::Sqlite).unwrap().transactional);
+    let pg: Vec<_> = second.body(Direction::Up, Dialect::Postgres).sections().collect();
+    assert!(pg[0].transactional && pg[0].sql.contains("BIGINT"));
+    assert!(!pg[1].transactional && pg[1].sql.contains("CONCURRENTLY"));
+    let sqlite: Vec<_> = second.body(Direction::Up, Dialect::Sqlite).sections().collect();
+    assert!(sqlite.len() == 1 && sqlite[0].transactional);
     assert_eq!(
         second.checksum(Dialect::Sqlite),
         migrator_core::checksum("CREATE TABLE b (id INTEGER PRIMARY KEY, note TEXT);")

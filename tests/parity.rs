@@ -185,7 +185,17 @@ fn write_files(revs: &[Rev]) -> History {
         let id = format!("p{i:04}");
         let parent = format!("p{:04}", i.wrapping_sub(1));
         let revises: Vec<&str> = if i == 0 { vec![] } else { vec![parent.as_str()] };
-        h.revision(&id, &revises, &(r.up.join(";\n") + ";"), &(r.down.join(";\n") + ";"));
+        // Every fifth revision with several statements runs its last ones
+        // in a `transaction:false` section after its transactional one.
+        let up = match r.up.len() {
+            n if n >= 2 && i % 5 == 3 => format!(
+                "{};\n\n-- migrate:up transaction:false\n{};",
+                r.up[..n / 2].join(";\n"),
+                r.up[n / 2..].join(";\n")
+            ),
+            _ => r.up.join(";\n") + ";",
+        };
+        h.revision(&id, &revises, &up, &(r.down.join(";\n") + ";"));
     }
     h
 }

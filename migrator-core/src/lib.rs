@@ -59,7 +59,7 @@ pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use offline::offline_script;
 pub use packed::pack;
 pub use pragma::{FOREIGN_KEYS_OFF, disables_foreign_keys};
-pub use revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
+pub use revision::{Body, Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use split::{Statement, split_statements};
 pub use time::{civil_parts, now_utc, parse_utc_millis};
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::bookkeeping::{LOG_COLUMNS, TOOL_VERSION, Tables};
 use crate::{
-    Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, disables_foreign_keys, now_utc,
+    Body, Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, disables_foreign_keys, now_utc,
     split_statements,
 };
 
@@ -42,8 +42,9 @@ pub fn offline_script(
             && !step.stamp
             && graph
                 .revision(step.revision)
-                .section(step.direction, dialect)
-                .is_some_and(|s| disables_foreign_keys(&s.sql))
+                .body(step.direction, dialect)
+                .sections()
+                .any(|s| disables_foreign_keys(&s.sql))
     };
     let batch_fk_off = batch && plan.steps.iter().any(fk_off);
     if batch_fk_off {
@@ -55,12 +56,12 @@ pub fn offline_script(
     let now = now_utc();
     for step in &plan.steps {
         let rev = graph.revision(step.revision);
-        let section = if step.stamp {
-            None
+        let body = if step.stamp {
+            Body::default()
         } else {
-            rev.section(step.direction, dialect)
+            rev.body(step.direction, dialect)
         };
-        let step_tx = transactional && section.is_none_or(|s| s.transactional);
+        let step_tx = transactional && body.is_transactional();
         let from_to = match (step.stamp, step.direction) {
             (true, _) => format!("stamp {}", rev.id),
             (false, Direction::Up) => format!("upgrade {} -> {}", rev.revises.join(", "), rev.id),
@@ -77,8 +78,17 @@ pub fn offline_script(
         if step_tx && !batch {
             out.push_str("BEGIN;\n");
         }
-        if let Some(s) = section {
-            write_sql(&mut out, &s.sql, dialect);
+        for section in body.sections() {
+            // Beside a `transaction:false` section, a transactional one
+            // gets a transaction of its own.
+            let own_tx = !step_tx && transactional && section.transactional;
+            if own_tx {
+                out.push_str("BEGIN;\n");
+            }
+            write_sql(&mut out, &section.sql, dialect);
+            if own_tx {
+                out.push_str("COMMIT;\n");
+            }
         }
         if !step_tx && transactional {
             // The SQL ran outside a transaction; the bookkeeping gets one.

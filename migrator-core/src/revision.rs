@@ -183,18 +183,26 @@ pub struct Revision {
 }
 
 impl Revision {
-    /// The section that runs in `direction` on `dialect`: the one qualified
-    /// with the dialect, else the unqualified one.
-    pub fn section(&self, direction: Direction, dialect: Dialect) -> Option<&Section> {
-        let mut fallback = None;
+    /// What runs in `direction` on `dialect`: for each transaction mode,
+    /// the section qualified with the dialect, else the unqualified one;
+    /// so at most a transactional and a `transaction:false` section, in
+    /// file order (a table, then its index built concurrently).
+    pub fn body(&self, direction: Direction, dialect: Dialect) -> Body<'_> {
+        let mut chosen: [Option<&Section>; 2] = [None, None];
         for s in self.sections.iter().filter(|s| s.direction == direction) {
+            let slot = &mut chosen[usize::from(!s.transactional)];
             match s.dialect {
-                Some(d) if d == dialect => return Some(s),
-                None => fallback = Some(s),
-                Some(_) => {}
+                Some(d) if d == dialect => *slot = Some(s),
+                None if slot.is_none_or(|c| c.dialect.is_none()) => *slot = Some(s),
+                _ => {}
             }
         }
-        fallback
+        if let [Some(a), Some(b)] = chosen
+            && b.line < a.line
+        {
+            chosen = [Some(b), Some(a)];
+        }
+        Body { parts: chosen }
     }
 
     /// The upgrade checksum on `dialect`.
@@ -205,7 +213,50 @@ impl Revision {
     /// `true` when a downgrade through this revision is possible on
     /// `dialect`.
     pub fn is_reversible(&self, dialect: Dialect) -> bool {
-        self.section(Direction::Down, dialect).is_some()
+        !self.body(Direction::Down, dialect).is_empty()
+    }
+}
+
+/// The sections that run in one direction on one dialect
+/// ([`Revision::body`]): none (no section: an upgrade that cannot run, or
+/// an irreversible revision), one, or a transactional and a
+/// `transaction:false` section, in file order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Body<'r> {
+    parts: [Option<&'r Section>; 2],
+}
+
+impl<'r> Body<'r> {
+    /// `true` when no section runs (an empty section is not "no section").
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(Option::is_none)
+    }
+
+    /// The sections in file order.
+    pub fn sections(&self) -> impl Iterator<Item = &'r Section> + '_ {
+        self.parts.iter().flatten().copied()
+    }
+
+    /// The one transactional section, when that is all that runs: the
+    /// step can then run and be recorded in one transaction.
+    pub fn only_transactional(&self) -> Option<&'r Section> {
+        match self.parts {
+            [Some(s), None] | [None, Some(s)] if s.transactional => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `true` when nothing runs, or only one transactional section.
+    pub fn is_transactional(&self) -> bool {
+        self.is_empty() || self.only_transactional().is_some()
+    }
+
+    /// Every statement, section after section, as statement-by-statement
+    /// runs count them.
+    pub fn statements(&self, dialect: Dialect) -> Vec<crate::Statement<'r>> {
+        self.sections()
+            .flat_map(|s| crate::split_statements(&s.sql, dialect))
+            .collect()
     }
 }
 

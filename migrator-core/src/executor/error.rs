@@ -83,11 +83,11 @@ pub enum Error {
     /// The version rows were not where the plan expected them.
     #[error(
         "the version table changed while migrating ({detail}); another migrator may be running against this \
-         database. Nothing of revision {revision} was kept; run the command again"
+         database (or one ran with --no-lock). Nothing of {what} was kept; run the command again"
     )]
     Concurrent {
-        /// The revision being applied.
-        revision: String,
+        /// What was rolled back: `revision X`, `the stamp`, ...
+        what: String,
         /// What was found.
         detail: String,
     },
@@ -120,9 +120,9 @@ pub enum Error {
     /// A revision failed partway in an earlier run, leaving changes that
     /// could not be rolled back; nothing runs until it is repaired.
     #[error(
-        "revision {revision} ({path}) {how} during {operation}{at}{error}. Its earlier statements took effect \
-         and could not be rolled back, so nothing else will run. Finish it or undo it by hand, then run \
-         `migrator repair {revision} --applied` (finished) or `migrator repair {revision} --rolled-back` (undone)"
+        "revision {revision} ({path}) {how} during {operation}{at}{error}. {effect}, so nothing else will run. \
+         Finish it or undo it by hand, then run `migrator repair {revision} --applied` (finished) or `migrator \
+         repair {revision} --rolled-back` (undone)"
     )]
     NeedsRepair {
         /// The revision.
@@ -135,6 +135,8 @@ pub enum Error {
         operation: String,
         /// ` at statement N (`...`)`, when known.
         at: String,
+        /// What of it took effect, as far as the log knows.
+        effect: String,
         /// `: <database error>`, when known.
         error: String,
     },

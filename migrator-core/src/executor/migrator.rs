@@ -10,10 +10,11 @@ use super::lock;
 use super::run::{self, StepError};
 use super::state::{self, Recorded, Unfinished};
 use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier};
-use crate::{
-    DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc,
-    split_statements,
-};
+use crate::{DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc};
+
+/// How many times a SQLite run without the lock (`--no-lock`) plans again
+/// after another runner moved the version rows, before giving up.
+const REPLANS: usize = 100;
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -345,22 +346,37 @@ impl<'m> Connected<'m> {
         } else {
             Direction::Up
         };
-        let at = match (u.statements_done, index) {
-            (Some(done), Some(i)) => {
-                let sql = self
-                    .graph
-                    .revision(i)
-                    .section(direction, self.dialect())
-                    .map_or("", |s| &s.sql);
-                let statements = split_statements(sql, self.dialect());
-                let text = statements
-                    .get(done)
-                    .map(|s| s.sql.lines().next().unwrap_or(""))
-                    .unwrap_or("");
-                let short: String = text.chars().take(60).collect();
-                format!(" at statement {} of {} (`{short}`)", done + 1, statements.len())
+        let statements = index.map(|i| {
+            self.graph
+                .revision(i)
+                .body(direction, self.dialect())
+                .statements(self.dialect())
+        });
+        let (at, effect) = match (u.statements_done, statements) {
+            (Some(done), Some(statements)) if done >= statements.len() => (
+                format!(" after all {} of its statements completed", statements.len()),
+                "Every statement took effect, but the revision was not recorded as done".to_owned(),
+            ),
+            (Some(done), Some(statements)) => {
+                let next = statements.get(done).map_or("", |s| s.sql);
+                let at = format!(
+                    " at statement {} of {} (`{}`)",
+                    done + 1,
+                    statements.len(),
+                    excerpt(next)
+                );
+                let effect = match done {
+                    0 => "None of its statements is recorded as completed, though the first may have taken effect"
+                        .to_owned(),
+                    1 => "Its first statement took effect and could not be rolled back".to_owned(),
+                    n => format!("Its first {n} statements took effect and could not be rolled back"),
+                };
+                (at, effect)
             }
-            _ => String::new(),
+            _ => (
+                String::new(),
+                "Some of its statements may have taken effect and could not be rolled back".to_owned(),
+            ),
         };
         Err(Error::NeedsRepair {
             revision: u.revision.clone(),
@@ -368,6 +384,7 @@ impl<'m> Connected<'m> {
             how: if u.finished { "failed" } else { "was interrupted" },
             operation: u.operation.clone(),
             at,
+            effect,
             error: u.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default(),
         })
     }
@@ -613,7 +630,7 @@ impl<'m> Connected<'m> {
         let mut applied = Vec::new();
         // On SQLite another runner may move the rows between our steps; each
         // time, plan again from where it left them.
-        for _ in 0..10_000 {
+        for _ in 0..REPLANS {
             let (current, digest) = self.checked_rows(true).await?;
             let dialect = self.dialect();
             let graph = &self.graph;
@@ -631,8 +648,8 @@ impl<'m> Connected<'m> {
             }
         }
         Err(Error::Concurrent {
-            revision: "(any)".to_owned(),
-            detail: "the version rows kept changing under this run".to_owned(),
+            what: "the last step".to_owned(),
+            detail: format!("the version rows changed under this run {REPLANS} times in a row"),
         })
     }
 
@@ -881,16 +898,30 @@ async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &s
             let _ = db.rollback().await;
             Err(match e {
                 StepError::Rows(detail) => Error::Concurrent {
-                    revision: format!("({what})"),
+                    what: format!("the {what}"),
                     detail,
                 },
-                StepError::Sql(cause) | StepError::Bookkeeping(cause) => Error::Database {
-                    context: format!("cannot {what} the version table"),
-                    cause,
-                },
+                StepError::Sql(cause) | StepError::Partly(cause, _) | StepError::Bookkeeping(cause) => {
+                    Error::Database {
+                        context: format!("cannot {what} the version table"),
+                        cause,
+                    }
+                }
             })
         }
     }
+}
+
+/// The start of a statement for a message: its first line, at most about
+/// 60 characters, cut at a word boundary.
+fn excerpt(statement: &str) -> String {
+    let line = statement.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if line.chars().count() <= 60 {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(60).collect();
+    let word_end = cut.rfind(char::is_whitespace).filter(|&i| i > 20).unwrap_or(cut.len());
+    format!("{} ...", cut[..word_end].trim_end())
 }
 
 /// Revision ids in file order.

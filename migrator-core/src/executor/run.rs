@@ -9,7 +9,7 @@ use super::error::{Context, Error};
 use super::migrator::{Applied, TransactionMode};
 use crate::bookkeeping::{TOOL_VERSION, Tables};
 use crate::{
-    Dialect, Digest, Direction, Plan, RowChange, Step, Text, disables_foreign_keys, now_utc, split_statements,
+    Body, Dialect, Digest, Direction, Plan, RowChange, Step, Text, disables_foreign_keys, now_utc, split_statements,
 };
 
 /// What [`execute`] did.
@@ -24,8 +24,12 @@ pub(crate) struct Executed {
 
 /// Why a step failed.
 pub(crate) enum StepError {
-    /// The revision's SQL.
+    /// The revision's SQL, with nothing of the revision kept.
     Sql(sqlx::Error),
+    /// The revision's SQL, after this many of its statements took effect
+    /// outside any transaction (at least one): the revision is recorded
+    /// as failed there and needs `repair`.
+    Partly(sqlx::Error, usize),
     /// A version-row statement touched the wrong number of rows.
     Rows(String),
     /// Migrator's own statements.
@@ -35,7 +39,7 @@ pub(crate) enum StepError {
 impl std::fmt::Display for StepError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StepError::Sql(e) | StepError::Bookkeeping(e) => write!(f, "{e}"),
+            StepError::Sql(e) | StepError::Partly(e, _) | StepError::Bookkeeping(e) => write!(f, "{e}"),
             StepError::Rows(d) => f.write_str(d),
         }
     }
@@ -75,15 +79,16 @@ pub(crate) async fn execute(
         dialect == Dialect::Sqlite
             && graph
                 .revision(step.revision)
-                .section(step.direction, dialect)
-                .is_some_and(|s| disables_foreign_keys(&s.sql))
+                .body(step.direction, dialect)
+                .sections()
+                .any(|s| disables_foreign_keys(&s.sql))
     };
     let batch_fk_off = mode == TransactionMode::All && plan.steps.iter().any(wants_fk_off);
     let mut fk_off: Option<ForeignKeysOff> = None;
     for (n, step) in plan.steps.iter().enumerate() {
         let rev = graph.revision(step.revision);
-        let section = rev.section(step.direction, dialect);
-        let transactional = transactional_ddl(dialect) && section.is_none_or(|s| s.transactional);
+        let body = rev.body(step.direction, dialect);
+        let transactional = transactional_ddl(dialect) && body.is_transactional();
         let started = Instant::now();
         let started_at = now_utc();
         let after = digest.map(|mut d| {
@@ -115,10 +120,10 @@ pub(crate) async fn execute(
             in_batch = mode == TransactionMode::All;
         }
         let result = if transactional {
-            run_transactional(db, tables, plan, step, section.map(|s| &s.sql), &started_at, after).await
+            let sql = body.only_transactional().map(|s| &s.sql);
+            run_transactional(db, tables, plan, step, sql, &started_at, after).await
         } else {
-            let sql = section.map_or("", |s| &s.sql);
-            run_statements(db, tables, plan, step, sql, &started_at, after).await
+            run_statements(db, tables, plan, step, body, &started_at, after).await
         };
         match result {
             Ok(()) => {
@@ -316,20 +321,24 @@ async fn run_transactional(
         .map_err(StepError::Bookkeeping)
 }
 
-/// A step whose SQL cannot be rolled back: the log records it as started,
-/// then the index of each statement completed; its rows and its outcome
-/// commit together at the end.
+/// A step whose SQL cannot all be rolled back (MySQL, or a
+/// `transaction:false` section): the log records it as started, then how
+/// many statements completed; its rows and its outcome commit together at
+/// the end. A transactional section beside a `transaction:false` one runs
+/// as one transaction that also records its progress, so a crash leaves
+/// the log telling exactly what took effect. A failure before anything
+/// took effect is logged as rolled back and blocks nothing.
 async fn run_statements(
     db: &mut Db,
     tables: &Tables,
     plan: &Plan<'_, '_>,
     step: &Step,
-    sql: &str,
+    body: Body<'_>,
     started_at: &str,
     digest: Option<Digest>,
 ) -> Result<(), StepError> {
     let d = db.dialect();
-    let statements = split_statements(sql, d);
+    let total = body.statements(d).len();
     let log_id = db
         .insert_returning_id(
             &tables.insert_log(d),
@@ -337,39 +346,51 @@ async fn run_statements(
         )
         .await
         .map_err(StepError::Bookkeeping)?;
-    for (k, statement) in statements.iter().enumerate() {
-        if let Err(e) = db.script(&Text::Owned(statement.sql.to_owned())).await {
-            let error = format!("statement {} of {}: {e}", k + 1, statements.len());
-            let done = i64::try_from(k).unwrap_or(i64::MAX);
-            let finished = now_utc();
-            let _ = db
-                .exec(
-                    &tables.log_finish(d),
-                    &[
-                        Value::Bool(false),
-                        Value::OptText(Some(&finished)),
-                        Value::OptText(Some(&error)),
-                        Value::OptInt(Some(done)),
-                        Value::OptText(None),
-                        Value::OptInt(Some(log_id)),
-                    ],
+    let mut done = 0;
+    for section in body.sections() {
+        let statements = split_statements(&section.sql, d);
+        if section.transactional && transactional_ddl(d) {
+            let n = statements.len();
+            let ran = async {
+                db.begin().await?;
+                db.script(&section.sql).await?;
+                let progress = i64::try_from(done + n).unwrap_or(i64::MAX);
+                db.exec(
+                    &tables.log_progress(d),
+                    &[Value::OptInt(Some(progress)), Value::OptInt(Some(log_id))],
                 )
-                .await;
-            return Err(StepError::Sql(e));
+                .await?;
+                db.commit().await
+            }
+            .await;
+            if let Err(e) = ran {
+                let _ = db.rollback().await;
+                let error = format!("statements {} to {} of {total} (rolled back): {e}", done + 1, done + n);
+                return Err(record_failure(db, tables, log_id, done, &error, e).await);
+            }
+            done += n;
+            continue;
         }
-        let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
-        db.exec(
-            &tables.log_progress(d),
-            &[Value::OptInt(Some(done)), Value::OptInt(Some(log_id))],
-        )
-        .await
-        .map_err(StepError::Bookkeeping)?;
+        for statement in &statements {
+            if let Err(e) = db.script(&Text::Owned(statement.sql.to_owned())).await {
+                let error = format!("statement {} of {total}: {e}", done + 1);
+                return Err(record_failure(db, tables, log_id, done, &error, e).await);
+            }
+            done += 1;
+            let progress = i64::try_from(done).unwrap_or(i64::MAX);
+            db.exec(
+                &tables.log_progress(d),
+                &[Value::OptInt(Some(progress)), Value::OptInt(Some(log_id))],
+            )
+            .await
+            .map_err(StepError::Bookkeeping)?;
+        }
     }
     db.begin().await.map_err(StepError::Bookkeeping)?;
     let finish = async {
         move_rows(db, tables, plan, step).await?;
         let finished = now_utc();
-        let n = i64::try_from(statements.len()).unwrap_or(i64::MAX);
+        let n = i64::try_from(total).unwrap_or(i64::MAX);
         let digest = digest.map(|d| d.to_string());
         db.exec(
             &tables.log_finish(d),
@@ -391,6 +412,41 @@ async fn run_statements(
         let _ = db.rollback().await;
     }
     finish
+}
+
+/// Closes a started log row as failed. With `done` statements kept, the
+/// row keeps that count (and blocks later runs until `repair`); with none,
+/// the count is cleared, as for a rolled-back transaction, and nothing is
+/// blocked.
+async fn record_failure(
+    db: &mut Db,
+    tables: &Tables,
+    log_id: i64,
+    done: usize,
+    error: &str,
+    cause: sqlx::Error,
+) -> StepError {
+    let d = db.dialect();
+    let finished = now_utc();
+    let kept = (done > 0).then(|| i64::try_from(done).unwrap_or(i64::MAX));
+    let _ = db
+        .exec(
+            &tables.log_finish(d),
+            &[
+                Value::Bool(false),
+                Value::OptText(Some(&finished)),
+                Value::OptText(Some(error)),
+                Value::OptInt(kept),
+                Value::OptText(None),
+                Value::OptInt(Some(log_id)),
+            ],
+        )
+        .await;
+    if done > 0 {
+        StepError::Partly(cause, done)
+    } else {
+        StepError::Sql(cause)
+    }
 }
 
 /// Moves the version rows for `step`. Every statement must touch exactly
@@ -523,41 +579,51 @@ fn failure(
         .iter()
         .map(|s| &*graph.revision(s.revision).id)
         .collect();
+    // Statements of this revision that took effect and stay.
+    let partly = match &e {
+        StepError::Partly(_, done) => Some(*done),
+        _ => None,
+    };
     let mut state = String::new();
-    if transactional {
-        state.push_str("Nothing of it was kept");
-        if mode == TransactionMode::All && committed == 0 {
-            state.push_str(" (transaction mode `all`: the whole run was rolled back)");
+    match partly {
+        None => {
+            state.push_str("Nothing of it was kept");
+            if transactional && mode == TransactionMode::All && committed == 0 {
+                state.push_str(" (transaction mode `all`: the whole run was rolled back)");
+            }
         }
-    } else {
-        state.push_str(&format!(
-            "Its statements before the failing one took effect and could not be rolled back; it is recorded as \
-             failed. Undo or finish them by hand, then run `migrator repair {} --rolled-back` or `--applied`",
-            rev.id
-        ));
+        Some(done) => {
+            let which = if done == 1 {
+                "Its first statement".to_owned()
+            } else {
+                format!("Its first {done} statements")
+            };
+            state.push_str(&format!(
+                "{which} took effect and could not be rolled back; it is recorded as failed. \
+                 Undo or finish them by hand, then run `migrator repair {} --rolled-back` (undone) or `migrator \
+                 repair {} --applied` (finished)",
+                rev.id, rev.id
+            ));
+        }
     }
     if kept.is_empty() {
         state.push_str(". No revision was applied in this run.");
     } else {
         state.push_str(&format!(". Applied before it and kept: {}.", kept.join(", ")));
     }
-    if transactional {
+    if partly.is_none() {
         state.push_str(" Fix the SQL in the file and run the command again.");
     }
     match e {
-        StepError::Sql(cause) => Error::Failed {
+        StepError::Sql(cause) | StepError::Partly(cause, _) => Error::Failed {
             revision: rev.id.to_string(),
             path: rev.path.to_string(),
-            direction: if step.direction == Direction::Up {
-                "upgrade"
-            } else {
-                "downgrade"
-            },
+            direction: step.direction.verb(),
             cause,
             state,
         },
         StepError::Rows(detail) => Error::Concurrent {
-            revision: rev.id.to_string(),
+            what: format!("revision {}", rev.id),
             detail,
         },
         StepError::Bookkeeping(cause) => Error::Database {

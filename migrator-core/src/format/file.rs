@@ -89,8 +89,7 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
             .collect());
     }
 
-    let checksums = Dialect::ALL.map(|d| upgrade_checksum(&sections, d));
-    Ok(Revision {
+    let mut revision = Revision {
         id: id.into(),
         message: header.message.into(),
         path: path.to_owned().into(),
@@ -99,14 +98,16 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
         branch_labels: owned(header.branch_labels.values),
         create_date: header.create_date.map(Into::into),
         sections: List::Owned(sections),
-        checksums,
+        checksums: [checksum(""); 3],
         lines: HeaderLines {
             id: id_line,
             revises: header.revises.line,
             depends_on: header.depends_on.line,
             branch_labels: header.branch_labels.line,
         },
-    })
+    };
+    revision.checksums = Dialect::ALL.map(|d| upgrade_checksum(&revision, d));
+    Ok(revision)
 }
 
 fn owned(values: Vec<String>) -> List<crate::Text> {
@@ -124,16 +125,16 @@ fn check_sections(sections: &[Section], errors: &mut Vec<(u32, String)>) {
     for (i, s) in sections.iter().enumerate() {
         if let Some(first) = sections[..i]
             .iter()
-            .find(|p| p.direction == s.direction && p.dialect == s.dialect)
+            .find(|p| p.direction == s.direction && p.dialect == s.dialect && p.transactional == s.transactional)
         {
-            let which = match s.dialect {
-                Some(d) => format!("`-- migrate:{} {d}`", s.direction.name()),
-                None => format!("`-- migrate:{}`", s.direction.name()),
-            };
+            let dialect = s.dialect.map(|d| format!(" {d}")).unwrap_or_default();
+            let mode = if s.transactional { "" } else { " transaction:false" };
             errors.push((
                 s.line,
                 format!(
-                    "second {which} section (the first is on line {}); merge them into one",
+                    "second `-- migrate:{}{dialect}{mode}` section (the first is on line {}); merge them into one \
+                     (a direction may hold one transactional and one `transaction:false` section per dialect)",
+                    s.direction.name(),
                     first.line
                 ),
             ));
@@ -148,16 +149,27 @@ fn check_sections(sections: &[Section], errors: &mut Vec<(u32, String)>) {
     }
 }
 
-fn upgrade_checksum(sections: &[Section], dialect: Dialect) -> Checksum {
-    let mut chosen = None;
-    for s in sections.iter().filter(|s| s.direction == Direction::Up) {
-        match s.dialect {
-            Some(d) if d == dialect => chosen = Some(s),
-            None if chosen.is_none() => chosen = Some(s),
-            _ => {}
+/// The checksum of what runs on `dialect` going up. One section: its SQL,
+/// as it always was. A transactional and a `transaction:false` section:
+/// both, each under its marker, so that moving a statement across the
+/// boundary changes the checksum too.
+fn upgrade_checksum(revision: &Revision, dialect: Dialect) -> Checksum {
+    let body = revision.body(Direction::Up, dialect);
+    let parts: Vec<&Section> = body.sections().collect();
+    match parts.as_slice() {
+        [] => checksum(""),
+        [one] => checksum(&one.sql),
+        many => {
+            let text: Vec<String> = many
+                .iter()
+                .map(|s| {
+                    let mode = if s.transactional { "" } else { " transaction:false" };
+                    format!("-- migrate:up{mode}\n{}", &*s.sql)
+                })
+                .collect();
+            checksum(&text.join("\n"))
         }
     }
-    checksum(chosen.map_or("", |s| &s.sql))
 }
 
 #[cfg(test)]
@@ -207,12 +219,18 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
                 branch_labels: 6
             }
         );
-        let pg = r.section(Direction::Up, Dialect::Postgres).unwrap();
-        assert!(!pg.transactional);
-        assert!(pg.sql.contains("CONCURRENTLY"));
-        let sqlite = r.section(Direction::Up, Dialect::Sqlite).unwrap();
-        assert!(sqlite.transactional && sqlite.sql.contains("CREATE TABLE"));
-        assert_eq!(r.section(Direction::Down, Dialect::Mysql).unwrap().line, 12);
+        // On PostgreSQL the table, then its index built concurrently.
+        let pg: Vec<&Section> = r.body(Direction::Up, Dialect::Postgres).sections().collect();
+        assert_eq!(pg.len(), 2);
+        assert!(pg[0].transactional && pg[0].sql.contains("CREATE TABLE"));
+        assert!(!pg[1].transactional && pg[1].sql.contains("CONCURRENTLY"));
+        let sqlite: Vec<&Section> = r.body(Direction::Up, Dialect::Sqlite).sections().collect();
+        assert_eq!(sqlite.len(), 1);
+        assert!(sqlite[0].transactional && sqlite[0].sql.contains("CREATE TABLE"));
+        assert_eq!(
+            r.body(Direction::Down, Dialect::Mysql).sections().next().unwrap().line,
+            12
+        );
         assert_eq!(r.checksum(Dialect::Sqlite), r.checksum(Dialect::Mysql));
         assert_ne!(r.checksum(Dialect::Sqlite), r.checksum(Dialect::Postgres));
     }
@@ -245,7 +263,7 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
                 "x.sql:2: unknown header key `Revison ID`; did you mean `Revision ID`?",
                 "x.sql:3: in Revises: revision id `a-b` contains `-`; use only letters, digits and `_`",
                 "x.sql:4: SQL before the first section marker; put it under `-- migrate:up` or `-- migrate:down`",
-                "x.sql:6: second `-- migrate:up` section (the first is on line 5); merge them into one",
+                "x.sql:6: second `-- migrate:up` section (the first is on line 5); merge them into one (a direction may hold one transactional and one `transaction:false` section per dialect)",
             ]
         "#]]
         .assert_debug_eq(&errors(text));
@@ -278,7 +296,80 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
         )
         .unwrap();
         assert_eq!(r.id, "r1");
-        assert_eq!(r.section(Direction::Up, Dialect::Sqlite).unwrap().sql, "");
+        assert_eq!(
+            r.body(Direction::Up, Dialect::Sqlite).sections().next().unwrap().sql,
+            ""
+        );
         assert!(r.is_reversible(Dialect::Sqlite));
+    }
+
+    const PAIR: &str = "-- pair\n-- Revision ID: p1\n\
+        -- migrate:up\nCREATE TABLE t (id INT);\n\
+        -- migrate:up transaction:false\nCREATE INDEX i ON t (id);\n\
+        -- migrate:up postgresql transaction:false\nCREATE INDEX CONCURRENTLY i ON t (id);\n\
+        -- migrate:up mysql\n\n\
+        -- migrate:down\nDROP TABLE t;\n";
+
+    fn bodies(r: &Revision, dialect: Dialect) -> Vec<(bool, String)> {
+        r.body(Direction::Up, dialect)
+            .sections()
+            .map(|s| (s.transactional, s.sql.trim().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_qualified_section_replaces_the_unqualified_one_of_its_mode() {
+        let r = parse_revision("p.sql", PAIR).unwrap();
+        let t = |s: &str| (true, s.to_owned());
+        let f = |s: &str| (false, s.to_owned());
+        assert_eq!(
+            bodies(&r, Dialect::Sqlite),
+            [t("CREATE TABLE t (id INT);"), f("CREATE INDEX i ON t (id);")]
+        );
+        assert_eq!(
+            bodies(&r, Dialect::Postgres),
+            [
+                t("CREATE TABLE t (id INT);"),
+                f("CREATE INDEX CONCURRENTLY i ON t (id);")
+            ]
+        );
+        // An empty qualified section replaces the transactional one only.
+        assert_eq!(bodies(&r, Dialect::Mysql), [f("CREATE INDEX i ON t (id);"), t("")]);
+        assert!(!r.body(Direction::Up, Dialect::Postgres).is_transactional());
+        assert!(r.body(Direction::Down, Dialect::Postgres).is_transactional());
+        assert_eq!(
+            r.body(Direction::Up, Dialect::Postgres)
+                .statements(Dialect::Postgres)
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn checksums_of_pairs_and_single_sections() {
+        // One section: the checksum of its SQL, as before pairs existed.
+        let single = parse_revision("a.sql", "-- Revision ID: a\n-- migrate:up\nCREATE TABLE t (x INT);\n").unwrap();
+        assert_eq!(single.checksum(Dialect::Sqlite), checksum("CREATE TABLE t (x INT);"));
+        // Moving a statement across the boundary changes it.
+        let a = "-- Revision ID: a\n-- migrate:up\nCREATE TABLE t (x INT);\nCREATE INDEX i ON t (x);\n\
+                 -- migrate:up transaction:false\nSELECT 1;\n";
+        let b = "-- Revision ID: a\n-- migrate:up\nCREATE TABLE t (x INT);\n\
+                 -- migrate:up transaction:false\nCREATE INDEX i ON t (x);\nSELECT 1;\n";
+        let (a, b) = (parse_revision("a.sql", a).unwrap(), parse_revision("a.sql", b).unwrap());
+        assert_ne!(a.checksum(Dialect::Sqlite), b.checksum(Dialect::Sqlite));
+        let pair = parse_revision("p.sql", PAIR).unwrap();
+        assert_ne!(pair.checksum(Dialect::Sqlite), pair.checksum(Dialect::Postgres));
+    }
+
+    #[test]
+    fn two_sections_of_one_mode_are_an_error() {
+        let text = "-- Revision ID: a\n-- migrate:up transaction:false\nSELECT 1;\n\
+                    -- migrate:up postgresql\nSELECT 2;\n-- migrate:up transaction:false\nSELECT 3;\n";
+        expect_test::expect![[r#"
+            [
+                "x.sql:6: second `-- migrate:up transaction:false` section (the first is on line 2); merge them into one (a direction may hold one transactional and one `transaction:false` section per dialect)",
+            ]
+        "#]]
+        .assert_debug_eq(&errors(text));
     }
 }

@@ -157,7 +157,7 @@ impl<'m> Graph<'m> {
         let mut order = reverse_topological(self, &needs, &targets);
         order.reverse();
         for &r in &order {
-            if self.revision(r).section(Direction::Up, dialect).is_none() {
+            if self.revision(r).body(Direction::Up, dialect).is_empty() {
                 let rev = self.revision(r);
                 return Err(PlanError::NoUpgrade {
                     revision: rev.id.to_string(),
