@@ -193,17 +193,84 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 /// Whether a statement is one whose body holds `;`-terminated statements
 /// between `BEGIN` and `END`: triggers (SQLite, MySQL), procedures,
 /// functions and events (MySQL), and `BEGIN ATOMIC` bodies (PostgreSQL).
+/// The kind is the first object keyword after `CREATE` and its modifiers
+/// (`OR REPLACE`, `DEFINER = ...`, `TEMPORARY`, ...), so that a table or a
+/// column named `event`, `trigger` or `begin` is not taken for one.
 fn starts_compound(statement: &str, dialect: Dialect) -> bool {
-    let head: Vec<String> = words(statement).take(8).collect();
-    if head.first().map(String::as_str) != Some("CREATE") {
-        return false;
-    }
     let kinds: &[&str] = match dialect {
         Dialect::Sqlite => &["TRIGGER"],
         Dialect::Mysql => &["TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"],
         Dialect::Postgres => &["FUNCTION", "PROCEDURE"],
     };
-    head.iter().any(|w| kinds.contains(&w.as_str()))
+    object_kind(statement).is_some_and(|kind| kinds.contains(&kind.as_str()))
+}
+
+/// What a `CREATE` statement creates (`TABLE`, `TRIGGER`, ...), upper
+/// case; `None` for any other statement.
+fn object_kind(statement: &str) -> Option<String> {
+    const OBJECTS: [&str; 20] = [
+        "TABLE",
+        "VIEW",
+        "INDEX",
+        "TRIGGER",
+        "PROCEDURE",
+        "FUNCTION",
+        "EVENT",
+        "SEQUENCE",
+        "SCHEMA",
+        "DATABASE",
+        "TYPE",
+        "DOMAIN",
+        "EXTENSION",
+        "ROLE",
+        "USER",
+        "SERVER",
+        "TABLESPACE",
+        "MATERIALIZED",
+        "POLICY",
+        "RULE",
+    ];
+    let bytes = statement.as_bytes();
+    let mut i = 0;
+    let mut first = true;
+    // The last character of code before the current word: a word right
+    // after `=`, `@` or `.` is a value or a qualified name, not a keyword.
+    let mut before = b' ';
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'\'' | b'"' | b'`' => {
+                i = skip_quoted(bytes, i, c, false);
+                before = c;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_line(bytes, i),
+            b'#' => i = skip_line(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block(bytes, i, false),
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let end = word_end(bytes, i);
+                let word = statement[i..end].to_ascii_uppercase();
+                if first {
+                    if word != "CREATE" {
+                        return None;
+                    }
+                    first = false;
+                } else if !matches!(before, b'=' | b'@' | b'.') && OBJECTS.contains(&word.as_str()) {
+                    return Some(word);
+                }
+                before = b'a';
+                i = end;
+            }
+            // Past the head: the kind would have come before any `(`.
+            b'(' => return None,
+            c => {
+                if !c.is_ascii_whitespace() {
+                    before = c;
+                }
+                i += 1;
+            }
+        }
+    }
+    None
 }
 
 /// How a keyword moves the BEGIN ... END depth.
@@ -294,5 +361,31 @@ mod tests {
                 let _ = split_statements(sql, d);
             }
         }
+    }
+
+    #[test]
+    fn names_that_are_keywords_do_not_start_a_body() {
+        let sql = "CREATE TABLE event (id INT, begin INT);\nINSERT INTO event VALUES (1, 2);\n\
+                   CREATE TABLE `trigger` (`end` INT);\nCREATE TABLE other (x INT)";
+        for d in Dialect::ALL {
+            assert_eq!(split(sql, d).len(), 4, "{d}: {:?}", split(sql, d));
+        }
+        let definer = "CREATE DEFINER = `event`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; END;\n\
+                       CREATE DEFINER=trigger@localhost PROCEDURE p() BEGIN SELECT 1; END;\nSELECT 2";
+        assert_eq!(
+            split(definer, Dialect::Mysql).len(),
+            3,
+            "{:?}",
+            split(definer, Dialect::Mysql)
+        );
+        assert_eq!(
+            object_kind("create or replace function f() returns int"),
+            Some("FUNCTION".to_owned())
+        );
+        assert_eq!(
+            object_kind("CREATE TEMPORARY TABLE event (x INT)"),
+            Some("TABLE".to_owned())
+        );
+        assert_eq!(object_kind("INSERT INTO trigger VALUES (1)"), None);
     }
 }
