@@ -45,8 +45,14 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
                 i = skip_quoted(bytes, i, b'`', false);
                 has_code = true;
             }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_line(bytes, i),
-            b'#' if dialect == Dialect::Mysql => i = skip_line(bytes, i),
+            // PostgreSQL ends a `--` comment at CR as well as LF; MySQL
+            // needs white space after `--` (`5--2` is arithmetic there).
+            b'-' if bytes.get(i + 1) == Some(&b'-')
+                && (dialect != Dialect::Mysql || bytes.get(i + 2).is_none_or(|b| b.is_ascii_whitespace())) =>
+            {
+                i = skip_line(bytes, i, dialect == Dialect::Postgres);
+            }
+            b'#' if dialect == Dialect::Mysql => i = skip_line(bytes, i, false),
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block(bytes, i, dialect == Dialect::Postgres),
             b'$' if dialect == Dialect::Postgres => match dollar_tag(bytes, i) {
                 Some(tag) => {
@@ -128,10 +134,12 @@ fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash: bool) -> usize {
     bytes.len()
 }
 
-fn skip_line(bytes: &[u8], i: usize) -> usize {
+/// Index just past the end of a line comment: its LF, or with `cr_too`
+/// its CR.
+fn skip_line(bytes: &[u8], i: usize, cr_too: bool) -> usize {
     bytes[i..]
         .iter()
-        .position(|&b| b == b'\n')
+        .position(|&b| b == b'\n' || (cr_too && b == b'\r'))
         .map_or(bytes.len(), |p| i + p + 1)
 }
 
@@ -243,8 +251,8 @@ fn object_kind(statement: &str) -> Option<String> {
                 i = skip_quoted(bytes, i, c, false);
                 before = c;
             }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_line(bytes, i),
-            b'#' => i = skip_line(bytes, i),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_line(bytes, i, true),
+            b'#' => i = skip_line(bytes, i, false),
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block(bytes, i, false),
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let end = word_end(bytes, i);
@@ -387,5 +395,20 @@ mod tests {
             Some("TABLE".to_owned())
         );
         assert_eq!(object_kind("INSERT INTO trigger VALUES (1)"), None);
+    }
+
+    #[test]
+    fn line_comments_end_where_each_database_ends_them() {
+        // PostgreSQL: a bare CR ends a `--` comment.
+        let pg = split(
+            "CREATE TABLE a (x int);\n-- b next\rCREATE TABLE b (x int);",
+            Dialect::Postgres,
+        );
+        assert_eq!(pg.len(), 2, "{pg:?}");
+        // SQLite and MySQL read to LF.
+        assert_eq!(split("SELECT 1;\n-- c\rSELECT 2;", Dialect::Sqlite).len(), 1);
+        // MySQL: `--` without white space after it is not a comment.
+        let my = split("UPDATE t SET a = 5--2;\nSELECT 1;", Dialect::Mysql);
+        assert_eq!(my, [(1, "UPDATE t SET a = 5--2"), (2, "SELECT 1")]);
     }
 }
