@@ -53,6 +53,7 @@ on_all_databases!(
     a_dry_run_writes_nothing,
     the_readme_example_revision_runs,
     a_transactional_and_a_transaction_false_section_run_in_file_order,
+    autogenerate_quotes_odd_names_and_drops_the_real_primary_key,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -610,4 +611,57 @@ async fn a_transactional_and_a_transaction_false_section_run_in_file_order(url: 
     db.downgrade("a1").await.unwrap();
     assert_eq!(tables(&url).await, ["a"]);
     db.close().await;
+}
+
+/// Autogenerates the revision from the history in `h` to `declared`,
+/// writes it as `id` and returns whether there was anything to write.
+async fn autogenerate_into(h: &mut History, parent: &[&str], id: &str, url: &str, declared: &str) -> bool {
+    let m = h.load();
+    let Some(g) = migrator_core::autogenerate(&m, url, declared, "declared.sql")
+        .await
+        .unwrap()
+    else {
+        return false;
+    };
+    h.revision(id, parent, &g.up.sql, &g.down.sql);
+    true
+}
+
+async fn autogenerate_quotes_odd_names_and_drops_the_real_primary_key(url: String, dialect: Dialect) {
+    let q = |name: &str| match dialect {
+        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    };
+    let (t, c) = (q("odd\"name`x"), q("we\"ird`y"));
+    let pk = if dialect == Dialect::Postgres {
+        format!("CONSTRAINT {} ", q("custom pk"))
+    } else {
+        String::new()
+    };
+    let v1 = format!("CREATE TABLE {t} (id INTEGER NOT NULL, {c} VARCHAR(20) NOT NULL, {pk}PRIMARY KEY (id));");
+    let v2 = format!(
+        "CREATE TABLE {t} (id INTEGER NOT NULL, {c} VARCHAR(20) NOT NULL, {pk}PRIMARY KEY (id, {c}));\n\
+         CREATE INDEX {} ON {t} ({c});",
+        q("ix\"odd")
+    );
+    let mut h = History::new();
+    assert!(autogenerate_into(&mut h, &[], "v1", &url, &v1).await);
+    let m1 = h.load();
+    let mut db = Migrator::new(&m1).connect(&url).await.unwrap();
+    db.upgrade("heads").await.unwrap();
+    db.close().await;
+    exec(&url, &format!("INSERT INTO {t} (id, {c}) VALUES (1, 'kept')")).await;
+    assert!(autogenerate_into(&mut h, &["v1"], "v2", &url, &v2).await);
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("heads").await.unwrap();
+    // The history now gives exactly v2, and the row is still there.
+    let again = migrator_core::autogenerate(&m, &url, &v2, "declared.sql")
+        .await
+        .unwrap();
+    assert!(again.is_none(), "{again:?}");
+    db.downgrade("v1").await.unwrap();
+    db.close().await;
+    let rows = scalar(&url, &format!("SELECT {c} FROM {t}")).await;
+    assert_eq!(rows.as_deref(), Some("kept"));
 }

@@ -367,6 +367,7 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
                         table.foreign_keys.insert(cname, fk);
                     }
                 }
+                "p" => table.primary_key_name = Some(cname),
                 _ => {}
             }
         }

@@ -21,6 +21,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Primary key columns in key order.
     pub primary_key: Vec<String>,
+    /// The primary key constraint's name, where the database keeps one
+    /// (PostgreSQL), so that a change drops it by its real name. Not
+    /// compared: two schemas with the same key are the same.
+    pub primary_key_name: Option<String>,
     /// Unique constraints by name: their columns.
     pub uniques: BTreeMap<String, Vec<String>>,
     /// Indexes (not backing a constraint) by name.

@@ -44,7 +44,7 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
             }
             continue;
         }
-        render_one(&mut out, change, dialect, &hints);
+        render_one(&mut out, change, dialect, &hints, (from, to));
     }
     if !done_rebuilds.is_empty() {
         // Step 1 of SQLite's procedure: the executor switches foreign keys
@@ -151,7 +151,11 @@ fn create_table(dialect: Dialect, name: &str, t: &Table) -> String {
         .map(|c| column_def(dialect, c, inline_pk && t.primary_key[0] == c.name))
         .collect();
     if !t.primary_key.is_empty() && !inline_pk {
-        parts.push(format!("PRIMARY KEY ({})", cols(dialect, &t.primary_key)));
+        parts.push(format!(
+            "{}PRIMARY KEY ({})",
+            pk_name(dialect, t),
+            cols(dialect, &t.primary_key)
+        ));
     }
     for (uname, ucols) in &t.uniques {
         parts.push(format!(
@@ -180,16 +184,34 @@ fn create_table(dialect: Dialect, name: &str, t: &Table) -> String {
         parts.join(",\n    ")
     );
     for (iname, index) in &t.indexes {
-        sql += &create_index(dialect, name, iname, index);
+        sql += &create_index(dialect, name, iname, index, Some(t));
     }
     sql
 }
 
-fn create_index(dialect: Dialect, table: &str, name: &str, index: &Index) -> String {
+/// `CREATE INDEX`. An index part that names a column of `t` (the table as
+/// it will be) is quoted; anything else is an expression, written as read.
+/// `CONSTRAINT name ` for a primary key whose name the schema knows
+/// (PostgreSQL), so that the database keeps the declared name and a later
+/// change can drop it by that name.
+fn pk_name(dialect: Dialect, t: &Table) -> String {
+    match (&t.primary_key_name, dialect) {
+        (Some(name), Dialect::Postgres) => format!("CONSTRAINT {} ", q(dialect, name)),
+        _ => String::new(),
+    }
+}
+
+fn create_index(dialect: Dialect, table: &str, name: &str, index: &Index, t: Option<&Table>) -> String {
     let columns: Vec<String> = index
         .columns
         .iter()
-        .map(|c| if is_plain_name(c) { q(dialect, c) } else { c.clone() })
+        .map(|c| {
+            if t.is_some_and(|t| t.column(c).is_some()) || is_plain_name(c) {
+                q(dialect, c)
+            } else {
+                c.clone()
+            }
+        })
         .collect();
     let mut s = format!(
         "CREATE {}INDEX {} ON {} ({})",
@@ -248,12 +270,18 @@ fn rebuild(name: &str, old: &Table, new: &Table) -> String {
     let _ = writeln!(sql, "DROP TABLE {};", q(d, name));
     let _ = writeln!(sql, "ALTER TABLE {} RENAME TO {};", q(d, &tmp), q(d, name));
     for (iname, index) in &new.indexes {
-        sql += &create_index(d, name, iname, index);
+        sql += &create_index(d, name, iname, index, Some(new));
     }
     sql
 }
 
-fn render_one(out: &mut Rendered, change: &Change, d: Dialect, hints: &BTreeMap<(String, String), String>) {
+fn render_one(
+    out: &mut Rendered,
+    change: &Change,
+    d: Dialect,
+    hints: &BTreeMap<(String, String), String>,
+    (from, to): (&Schema, &Schema),
+) {
     let s = &mut String::new();
     match change {
         Change::CreateEnum { name, labels } => {
@@ -287,26 +315,38 @@ fn render_one(out: &mut Rendered, change: &Change, d: Dialect, hints: &BTreeMap<
             let _ = writeln!(s, "ALTER TABLE {} DROP COLUMN {};", q(d, table), q(d, &column.name));
         }
         Change::AlterColumn { table, from, to } => alter_column(s, d, table, from, to),
-        Change::SetPrimaryKey { table, from, to } => {
+        Change::SetPrimaryKey {
+            table,
+            from: old_key,
+            to: new_key,
+        } => {
             match d {
                 Dialect::Mysql => {
-                    if !from.is_empty() {
+                    if !old_key.is_empty() {
                         let _ = writeln!(s, "ALTER TABLE {} DROP PRIMARY KEY;", q(d, table));
                     }
                 }
                 _ => {
-                    if !from.is_empty() {
-                        let _ = writeln!(
-                            s,
-                            "ALTER TABLE {} DROP CONSTRAINT {};",
-                            q(d, table),
-                            q(d, &format!("{table}_pkey"))
-                        );
+                    if !old_key.is_empty() {
+                        // The name introspection read; PostgreSQL's default
+                        // when there was none to read.
+                        let name = from
+                            .tables
+                            .get(table)
+                            .and_then(|t| t.primary_key_name.clone())
+                            .unwrap_or_else(|| format!("{table}_pkey"));
+                        let _ = writeln!(s, "ALTER TABLE {} DROP CONSTRAINT {};", q(d, table), q(d, &name));
                     }
                 }
             }
-            if !to.is_empty() {
-                let _ = writeln!(s, "ALTER TABLE {} ADD PRIMARY KEY ({});", q(d, table), cols(d, to));
+            if !new_key.is_empty() {
+                let named = to.tables.get(table).map_or(String::new(), |t| pk_name(d, t));
+                let _ = writeln!(
+                    s,
+                    "ALTER TABLE {} ADD {named}PRIMARY KEY ({});",
+                    q(d, table),
+                    cols(d, new_key)
+                );
             }
         }
         Change::AddUnique { table, name, columns } => {
@@ -324,7 +364,9 @@ fn render_one(out: &mut Rendered, change: &Change, d: Dialect, hints: &BTreeMap<
                 _ => writeln!(s, "ALTER TABLE {} DROP CONSTRAINT {};", q(d, table), q(d, name)),
             };
         }
-        Change::AddIndex { table, name, index } => *s += &create_index(d, table, name, index),
+        Change::AddIndex { table, name, index } => {
+            *s += &create_index(d, table, name, index, to.tables.get(table));
+        }
         Change::DropIndex { table, name, .. } => *s += &drop_index(d, table, name),
         Change::AddForeignKey { table, name, fk } => {
             let _ = writeln!(
