@@ -239,7 +239,7 @@ async fn transaction_false_sections_record_progress(url: String, _dialect: Diale
          -- migrate:up transaction:false\nCREATE INDEX ix_a_name ON a (name);\n\
          -- migrate:up postgresql transaction:false\nCREATE INDEX CONCURRENTLY ix_a_name ON a (name);\n\
          -- migrate:down transaction:false\nDROP INDEX ix_a_name;\n\
-         -- migrate:down mysql\nDROP INDEX ix_a_name ON a;\n",
+         -- migrate:down mysql transaction:false\nDROP INDEX ix_a_name ON a;\n",
     );
     let m = h.load();
     let mut db = Migrator::new(&m).connect(&url).await.unwrap();
