@@ -127,7 +127,10 @@ async fn transaction_false_sections_run_outside_a_transaction() {
         assert_eq!(report.applied.len(), 3, "{mode:?}");
         assert_eq!(db.current().await.unwrap(), ["c3"]);
         let text = db.upgrade("d4").await.unwrap_err().to_string();
-        assert!(text.contains("statements before the failing one took effect"), "{text}");
+        assert!(
+            text.contains("Its first statement took effect and could not be rolled back"),
+            "{text}"
+        );
         // The revision is not recorded; its first statement did take effect.
         assert_eq!(db.current().await.unwrap(), ["c3"]);
         assert_eq!(sqlite_tables(&url).await, ["a", "c", "d"]);

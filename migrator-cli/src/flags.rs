@@ -173,7 +173,11 @@ pub(crate) enum Command {
     Status,
     /// On a scratch database, upgrade, downgrade and upgrade each revision; report the first
     /// whose downgrade does not restore the schema
-    Test,
+    Test {
+        /// Accept revisions with no down section (they are reported, not tested)
+        #[arg(long)]
+        allow_irreversible: bool,
+    },
     /// Exit 1 unless the database is at the heads, unmodified, with no failed revision
     Check,
     /// Show the database's current revision(s) (-v: in full)

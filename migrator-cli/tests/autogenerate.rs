@@ -247,3 +247,79 @@ fn sqlite_rebuilds_of_referenced_tables_keep_every_row() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&fk.stdout), "");
 }
+
+/// A history with an irreversible revision, and one whose SQL fails.
+fn test_command_history(dir: &Path, failing: bool) {
+    let m = dir.join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(
+        m.join("1.sql"),
+        "-- a\n-- Revision ID: aaa1\n-- migrate:up\nCREATE TABLE a (x INTEGER);\n-- migrate:down\nDROP TABLE a;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("2.sql"),
+        "-- no way back\n-- Revision ID: bbb2\n-- Revises: aaa1\n-- migrate:up\nCREATE TABLE b (x INTEGER);\n",
+    )
+    .unwrap();
+    if failing {
+        std::fs::write(
+            m.join("3.sql"),
+            "-- fails\n-- Revision ID: ccc3\n-- Revises: bbb2\n-- migrate:up\nCREATE TABLE c (x INTEGER);\n\
+             INSERT INTO nowhere VALUES (1);\n-- migrate:down\nDROP TABLE c;\n",
+        )
+        .unwrap();
+    }
+}
+
+fn the_test_command(url: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    test_command_history(dir, false);
+    let out = run(dir, url, &["test"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "could not test 1 revision(s) with no down section for this database (irreversible): bbb2 (2.sql)"
+        ),
+        "{}",
+        text(&out)
+    );
+    let allowed = ok(dir, url, &["test", "--allow-irreversible"]);
+    assert!(
+        allowed.contains("ok: 1 revision(s)") && allowed.contains("not tested (irreversible, allowed): bbb2"),
+        "{allowed}"
+    );
+    let json = run(dir, url, &["--json", "test"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["untested"][0]["revision"], "bbb2");
+
+    let tmp = tempfile::tempdir().unwrap();
+    test_command_history(tmp.path(), true);
+    let out = run(tmp.path(), url, &["test", "--allow-irreversible"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = text(&out);
+    assert!(
+        err.contains("revision ccc3 (3.sql) failed during upgrade on the scratch database"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("repair"),
+        "no repair advice for a scratch database: {err}"
+    );
+}
+
+#[test]
+fn the_test_command_on_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    the_test_command(&format!("sqlite://{}/app.db", tmp.path().display()));
+}
+
+#[tokio::test]
+async fn the_test_command_on_mysql() {
+    let Some(db) = server_db(Server::Mysql).await else {
+        return;
+    };
+    the_test_command(&db.url);
+}

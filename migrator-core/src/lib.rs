@@ -48,7 +48,9 @@ pub use executor::{
     Applied, Connected, Error, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode,
 };
 #[cfg(feature = "runtime")]
-pub use executor::{Generated, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip};
+pub use executor::{
+    Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
+};
 
 pub use diagnostic::{Diagnostic, Diagnostics, nearest};
 pub use dialect::Dialect;

@@ -370,30 +370,61 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
     Ok(ExitCode::from(1))
 }
 
-pub(crate) async fn round_trip(settings: &Settings, migrations: &Migrations) -> Result<ExitCode> {
+pub(crate) async fn round_trip(
+    settings: &Settings,
+    migrations: &Migrations,
+    allow_irreversible: bool,
+) -> Result<ExitCode> {
     let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
-    let (tested, failure) = migrator_core::round_trip(migrations, &dev_url).await?;
-    match failure {
-        None => {
-            if settings.verbosity > Verbosity::Quiet {
-                outln!(
-                    "ok: {tested} revision(s) upgraded, downgraded and upgraded again; every downgrade restored the schema"
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+    let report = migrator_core::round_trip(migrations, &dev_url).await?;
+    let untested: Vec<String> = report
+        .untested
+        .iter()
+        .map(|(id, path)| format!("{id} ({path})"))
+        .collect();
+    let refuse_untested = !untested.is_empty() && !allow_irreversible;
+    if settings.json {
+        render::print_json(&json!({
+            "ok": report.failure.is_none() && !refuse_untested,
+            "tested": report.tested,
+            "untested": report.untested.iter().map(|(id, path)| json!({"revision": id, "path": path})).collect::<Vec<_>>(),
+            "failure": report.failure.as_ref().map(|f| json!({
+                "revision": f.revision,
+                "path": f.path,
+                "missing": f.differences.iter().map(|d| d.action()).collect::<Vec<_>>(),
+            })),
+        }));
+    }
+    if let Some(f) = &report.failure {
+        errln!(
+            "revision {} ({}) does not round-trip: its downgrade leaves a schema different from the one its upgrade \
+             started from. To restore it, the downgrade would also have to:",
+            f.revision,
+            f.path
+        );
+        for d in &f.differences {
+            errln!("  {}", d.action());
         }
-        Some(f) => {
-            errln!(
-                "revision {} ({}) does not round-trip: its downgrade leaves a schema different from the one its upgrade \
-                 started from. To restore it, the downgrade would also have to:",
-                f.revision,
-                f.path
-            );
-            for d in &f.differences {
-                errln!("  {}", d.action());
-            }
-            errln!("fix its `-- migrate:down` section so that it undoes the upgrade exactly");
-            Ok(ExitCode::from(1))
+        errln!("fix its `-- migrate:down` section so that it undoes the upgrade exactly");
+        return Ok(ExitCode::from(1));
+    }
+    if refuse_untested {
+        errln!(
+            "could not test {} revision(s) with no down section for this database (irreversible): {}. Add a \
+             `-- migrate:down` section to each, or pass --allow-irreversible to accept them untested",
+            untested.len(),
+            untested.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if settings.verbosity > Verbosity::Quiet && !settings.json {
+        outln!(
+            "ok: {} revision(s) upgraded, downgraded and upgraded again; every downgrade restored the schema",
+            report.tested
+        );
+        if !untested.is_empty() {
+            outln!("not tested (irreversible, allowed): {}", untested.join(", "));
         }
     }
+    Ok(ExitCode::SUCCESS)
 }

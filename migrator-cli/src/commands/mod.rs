@@ -135,7 +135,7 @@ pub(crate) async fn run(flags: Flags, embedded: Option<&Migrations>) -> Result<E
             migrate::repair(&settings, &graph, revision.as_deref(), how).await
         }
         Command::Status => inspect::status(&settings, &graph).await,
-        Command::Test => inspect::round_trip(&settings, migrations).await,
+        Command::Test { allow_irreversible } => inspect::round_trip(&settings, migrations, *allow_irreversible).await,
         Command::Check => inspect::check(&settings, &graph).await,
         Command::Current { check_heads } => inspect::current(&settings, &graph, *check_heads).await,
         Command::History {

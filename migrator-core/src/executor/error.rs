@@ -140,6 +140,22 @@ pub enum Error {
         /// `: <database error>`, when known.
         error: String,
     },
+    /// A revision's SQL failed on a scratch database (`migrator test`,
+    /// autogenerate), which was then dropped: nothing to repair.
+    #[error(
+        "revision {revision} ({path}) failed during {direction} on the scratch database: {cause}. The scratch \
+         database was dropped and nothing else was touched; fix the SQL in the file and run the command again"
+    )]
+    Scratch {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// The database's error.
+        cause: String,
+    },
     /// `repair` was asked to repair something that does not need it.
     #[error("{0}")]
     NothingToRepair(String),

@@ -12,4 +12,6 @@ mod state;
 
 pub use error::Error;
 pub use migrator::{Applied, Connected, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode};
-pub use scratch::{Generated, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip};
+pub use scratch::{
+    Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
+};

@@ -179,10 +179,24 @@ pub struct RoundTripFailure {
     pub differences: Vec<Change>,
 }
 
+/// What `migrator test` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundTrip {
+    /// Revisions upgraded, downgraded and upgraded again.
+    pub tested: usize,
+    /// Revisions with no down section on the dialect (irreversible), which
+    /// could not be tested: `(id, file)`.
+    pub untested: Vec<(String, String)>,
+    /// The first revision whose downgrade does not restore the schema.
+    pub failure: Option<RoundTripFailure>,
+}
+
 /// `migrator test`: on a scratch database, each revision in order is
 /// upgraded, downgraded and upgraded again; the first whose downgrade does
-/// not restore the schema is returned.
-pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<(usize, Option<RoundTripFailure>), Error> {
+/// not restore the schema is returned, with every revision that could not
+/// be tested. A revision whose SQL fails is an error naming it; the
+/// scratch database is dropped whatever happens.
+pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<RoundTrip, Error> {
     let scratch = Scratch::create(dev_url).await?;
     let result = async {
         let mut conn = Migrator::new(migrations).lock(false).connect(&scratch.url).await?;
@@ -191,31 +205,50 @@ pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<(usize
             let plan = conn.graph().plan_upgrade(&[], "heads", dialect)?;
             plan.steps.iter().map(|s| s.revision).collect()
         };
-        let mut tested = 0;
+        let mut report = RoundTrip::default();
         for r in order {
-            let before = conn.schema().await?;
-            conn.step(r, crate::Direction::Up).await?;
-            if conn.graph().revision(r).is_reversible(dialect) {
-                conn.step(r, crate::Direction::Down).await?;
-                let after = conn.schema().await?;
-                let differences = diff(&after, &before);
-                if !differences.is_empty() {
-                    let rev = conn.graph().revision(r);
-                    return Ok((
-                        tested,
-                        Some(RoundTripFailure {
-                            revision: rev.id.to_string(),
-                            path: rev.path.to_string(),
-                            differences,
-                        }),
-                    ));
+            let rev = conn.graph().revision(r);
+            let (id, path) = (rev.id.to_string(), rev.path.to_string());
+            let on_scratch = |direction: crate::Direction| {
+                let (id, path) = (id.clone(), path.clone());
+                move |e: Error| Error::Scratch {
+                    revision: id,
+                    path,
+                    direction: direction.verb(),
+                    cause: match e {
+                        Error::Failed { cause, .. } => cause.to_string(),
+                        other => other.to_string(),
+                    },
                 }
-                conn.step(r, crate::Direction::Up).await?;
+            };
+            let before = conn.schema().await?;
+            conn.step(r, crate::Direction::Up)
+                .await
+                .map_err(on_scratch(crate::Direction::Up))?;
+            if !conn.graph().revision(r).is_reversible(dialect) {
+                report.untested.push((id, path));
+                continue;
             }
-            tested += 1;
+            conn.step(r, crate::Direction::Down)
+                .await
+                .map_err(on_scratch(crate::Direction::Down))?;
+            let after = conn.schema().await?;
+            let differences = diff(&after, &before);
+            if !differences.is_empty() {
+                report.failure = Some(RoundTripFailure {
+                    revision: id,
+                    path,
+                    differences,
+                });
+                return Ok(report);
+            }
+            conn.step(r, crate::Direction::Up)
+                .await
+                .map_err(on_scratch(crate::Direction::Up))?;
+            report.tested += 1;
         }
         conn.close().await;
-        Ok((tested, None))
+        Ok(report)
     }
     .await;
     scratch.drop().await;
