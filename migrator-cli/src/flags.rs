@@ -120,7 +120,7 @@ pub(crate) enum Command {
     /// Apply revisions up to TARGET (default: heads)
     Upgrade {
         /// head, heads, a revision id or prefix, label@head, +N, ...
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_negative_numbers = true)]
         target: Option<String>,
         /// Take the lock, run every check, print the steps, change nothing
         #[arg(long)]
@@ -132,7 +132,7 @@ pub(crate) enum Command {
     /// Revert revisions down to TARGET
     Downgrade {
         /// base, a revision id or prefix, -N, label@base, ...
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_negative_numbers = true)]
         target: String,
         /// Take the lock, run every check, print the steps, change nothing
         #[arg(long)]
@@ -144,7 +144,7 @@ pub(crate) enum Command {
     /// Move the version rows to REVISIONS without running any SQL
     Stamp {
         /// Target revisions (several for several branches); `base` clears the rows
-        #[arg(required = true, allow_hyphen_values = true)]
+        #[arg(required = true, allow_negative_numbers = true)]
         revisions: Vec<String>,
         /// Delete every version row first (for a table in a state the graph cannot explain)
         #[arg(long)]
@@ -206,7 +206,7 @@ pub(crate) enum Command {
     /// Show one revision, or `current`
     Show {
         /// A revision id, prefix, head, label@head, or current
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_negative_numbers = true)]
         rev: String,
     },
 }

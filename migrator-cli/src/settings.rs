@@ -55,9 +55,14 @@ impl Settings {
     /// then the config file, then the defaults.
     pub(crate) fn from_flags(g: &Global) -> Result<Settings, UsageError> {
         let config = Config::load(g.config.as_deref())?;
-        let (raw_url, default_url) = match g.database_url.as_deref().or(config.database_url.as_deref()) {
-            Some(u) if !u.trim().is_empty() => (u.trim().to_owned(), false),
-            _ => (DEFAULT_URL.to_owned(), true),
+        // An empty URL is a missing secret, never a reason to fall back to
+        // the default database.
+        let env_is_empty = std::env::var_os("DATABASE_URL").is_some_and(|v| v.to_string_lossy().trim().is_empty());
+        let (raw_url, default_url) = match (g.database_url.as_deref(), config.database_url.as_deref()) {
+            (Some(u), _) | (None, Some(u)) if u.trim().is_empty() => return Err(empty_url()),
+            (None, _) if env_is_empty => return Err(empty_url()),
+            (Some(u), _) | (None, Some(u)) => (u.trim().to_owned(), false),
+            (None, None) => (DEFAULT_URL.to_owned(), true),
         };
         let url = DatabaseUrl::parse(&raw_url).map_err(|e| UsageError(e.to_string()))?;
         let mode = match g.transaction_mode.as_deref().or(config.transaction_mode.as_deref()) {
@@ -101,4 +106,13 @@ impl Settings {
             config_path: config.path.clone(),
         })
     }
+}
+
+fn empty_url() -> UsageError {
+    UsageError(
+        "the database URL is empty (from -d/--database-url, DATABASE_URL or `database_url` in the config): a \
+         missing secret? Set it to the database to migrate; to use the default sqlite://migrator.db, unset \
+         DATABASE_URL instead of leaving it empty"
+            .to_owned(),
+    )
 }

@@ -80,9 +80,14 @@ pub(crate) fn render(template: &str, rev: &str, slug: &str, at: &Stamp) -> Resul
         out.push_str(&rest[..pos]);
         rest = &rest[pos + 1..];
         if let Some(r) = rest.strip_prefix('%') {
-            out.push('%');
+            // alembic.ini escapes every `%` of a token for configparser:
+            // `%%(year)d` there is `%(year)d` here.
+            if !r.starts_with('(') {
+                out.push('%');
+                rest = r;
+                continue;
+            }
             rest = r;
-            continue;
         }
         let bad = || format!("file_template `{template}`: expected `%(name)s` or `%(name)d` after `%`");
         let r = rest.strip_prefix('(').ok_or_else(bad)?;
@@ -98,6 +103,11 @@ pub(crate) fn render(template: &str, rev: &str, slug: &str, at: &Stamp) -> Resul
             None if spec.is_empty() => (false, 0),
             None => (false, spec.parse::<usize>().map_err(|_| bad())?),
         };
+        if width > 32 {
+            return Err(format!(
+                "file_template `{template}`: a width of {width} is too wide for a file name; use at most 32"
+            ));
+        }
         let [year, month, day, hour, minute, second] = at.parts;
         let number = match name {
             "epoch" => Some(at.epoch),
@@ -179,6 +189,13 @@ mod tests {
             "1768487400-07-x%"
         );
         assert!(render("%(nope)s", "x", "", &AT).is_err());
+        // alembic.ini's escaped spelling.
+        assert_eq!(
+            render("%%(year)d%%(month).2d_%%(rev)s_%%(slug)s", "ab12", "x", &AT).unwrap(),
+            "202601_ab12_x"
+        );
+        let wide = render("%(rev)s_%(year).65536d", "x", "", &AT).unwrap_err();
+        assert!(wide.contains("too wide"), "{wide}");
         assert!(render("%(rev", "x", "", &AT).is_err());
     }
 

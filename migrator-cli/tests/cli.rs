@@ -954,3 +954,84 @@ fn a_dry_run_and_read_commands_create_nothing() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn flags_may_follow_positionals() {
+    let tmp = demo();
+    let url = "sqlite://x.db";
+    let sql = migrator(tmp.path(), &["-d", url, "stamp", "1a2b3c4d5e6f", "--sql"]);
+    assert_eq!(sql.status.code(), Some(0), "{}", text(&sql.stderr));
+    assert!(text(&sql.stdout).contains("INSERT INTO \"migrator_version\" (version_num) VALUES ('1a2b3c4d5e6f');"));
+    let up = migrator(tmp.path(), &["-d", url, "upgrade", "2b3c", "--dry-run"]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up.stderr));
+    assert!(
+        text(&up.stdout).contains("dry run: 2 revisions would run"),
+        "{}",
+        text(&up.stdout)
+    );
+    let stamp = migrator(tmp.path(), &["-d", url, "stamp", "1a2b3c4d5e6f", "--purge"]);
+    assert_eq!(stamp.status.code(), Some(0), "{}", text(&stamp.stderr));
+    assert_eq!(
+        text(&migrator(tmp.path(), &["-d", url, "current"]).stdout),
+        "1a2b3c4d5e6f\n"
+    );
+    // Relative targets that start with `-` are still targets.
+    let up = migrator(tmp.path(), &["-d", url, "-q", "upgrade", "+2"]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up.stderr));
+    let down = migrator(tmp.path(), &["-d", url, "downgrade", "-1", "-q"]);
+    assert_eq!(down.status.code(), Some(0), "{}", text(&down.stderr));
+    assert_eq!(
+        text(&migrator(tmp.path(), &["-d", url, "current"]).stdout),
+        "2b3c4d5e6f70\n"
+    );
+}
+
+#[test]
+fn an_empty_database_url_is_a_usage_error() {
+    let tmp = demo();
+    let with_env = |value: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_migrator"))
+            .current_dir(tmp.path())
+            .env("DATABASE_URL", value)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for out in [
+        with_env("", &["upgrade"]),
+        with_env("  ", &["current"]),
+        migrator(tmp.path(), &["-d", "", "upgrade"]),
+    ] {
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("the database URL is empty"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert!(
+        !tmp.path().join("migrator.db").exists(),
+        "the default database was not used"
+    );
+    // A flag still wins over an empty environment variable.
+    assert_eq!(
+        with_env("", &["-d", "sqlite://x.db", "-q", "upgrade"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_sqlite_url_at_the_root_is_pointed_out() {
+    let tmp = demo();
+    // `current` reads only, so nothing is created at the root.
+    let out = migrator(tmp.path(), &["-d", "sqlite:///migrator-test-nowhere.db", "current"]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("/migrator-test-nowhere.db at the root of the file system"),
+        "{err}"
+    );
+    assert!(err.contains("sqlite:///./migrator-test-nowhere.db"), "{err}");
+    // The SQLAlchemy spelling of a relative file says nothing.
+    let out = migrator(tmp.path(), &["-d", "sqlite:///./app.db", "current"]);
+    assert!(!text(&out.stderr).contains("root"), "{}", text(&out.stderr));
+}

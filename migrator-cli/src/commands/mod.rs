@@ -171,6 +171,11 @@ async fn connect_as<'m>(
             settings.url
         );
     }
+    if let Some(note) = root_sqlite_file(settings)
+        && settings.verbosity > Verbosity::Quiet
+    {
+        errln!("{note}");
+    }
     if !settings.lock && settings.verbosity > Verbosity::Quiet {
         errln!("running without the migration lock (--no-lock): concurrent runners are not serialised");
     }
@@ -186,4 +191,24 @@ async fn connect_as<'m>(
         .connect(&settings.raw_url)
         .await?;
     Ok(connected)
+}
+
+/// A note for `sqlite:///app.db`, pasted from an alembic.ini where it means
+/// `./app.db`: here (as in sqlx) it is `/app.db`, at the root of the file
+/// system, which is rarely what was meant.
+fn root_sqlite_file(settings: &Settings) -> Option<String> {
+    let Some(migrator_core::SqliteTarget::File(path)) = settings.url.sqlite_target() else {
+        return None;
+    };
+    let at_root = path.is_absolute() && path.parent() == Some(std::path::Path::new("/"));
+    let name = path.file_name()?.to_string_lossy();
+    at_root.then(|| {
+        format!(
+            "note: {} is the file {} at the root of the file system (sqlx reads three slashes as an absolute path); \
+             SQLAlchemy and Alembic read it as ./{name}. For a file in the working directory write \
+             sqlite:///./{name} or sqlite://{name}",
+            settings.url,
+            path.display()
+        )
+    })
 }
