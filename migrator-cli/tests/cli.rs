@@ -1035,3 +1035,36 @@ fn a_sqlite_url_at_the_root_is_pointed_out() {
     let out = migrator(tmp.path(), &["-d", "sqlite:///./app.db", "current"]);
     assert!(!text(&out.stderr).contains("root"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn check_heads_and_check_agree_on_a_head_reached_through_depends_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = tmp.path().join("m");
+    write(
+        &m,
+        "a.sql",
+        "-- a\n-- Revision ID: aaa1\n-- Branch Labels: lib\n-- migrate:up\nCREATE TABLE a (x INT);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    write(
+        &m,
+        "b.sql",
+        "-- b\n-- Revision ID: bbb2\n-- Branch Labels: app\n-- Depends On: aaa1\n-- migrate:up\nCREATE TABLE b (x INT);\n-- migrate:down\nDROP TABLE b;\n",
+    );
+    let run = |args: &[&str]| migrator(tmp.path(), &[&["--dir", "m", "-d", "sqlite://x.db"][..], args].concat());
+    for args in [&["current", "--check-heads"][..], &["check"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?} before upgrading");
+        assert!(
+            text(&out.stderr).contains("migrator upgrade heads"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(run(&["-q", "upgrade", "heads"]).status.code(), Some(0));
+    // aaa1 is applied with no row of its own, as Alembic does it.
+    assert_eq!(text(&run(&["current"]).stdout), "aaa1 (effective head)\nbbb2 (head)\n");
+    for args in [&["current", "--check-heads"][..], &["check"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+    }
+}

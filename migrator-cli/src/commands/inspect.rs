@@ -68,11 +68,19 @@ pub(crate) async fn current(settings: &Settings, graph: &Graph<'_>, check_heads:
         }
     }
     if check_heads {
-        let mut at: Vec<usize> = known.clone();
-        at.sort_unstable();
-        at.dedup();
+        // At the heads when every head is applied, rows or not: a head
+        // reached only through `Depends On` gets no row of its own (as in
+        // Alembic), and `check` judges the same way.
+        let applied = graph.ancestors(&known, true);
         let heads = graph.heads().to_vec();
-        if at != heads || !unknown.is_empty() {
+        if !unknown.is_empty() {
+            bail!(
+                "the database is ahead of this binary: it has {}, which this binary does not contain; run a binary \
+                 built from newer migrations, or pass --dir with the current files",
+                unknown.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+            );
+        }
+        if heads.iter().any(|&h| !applied[h]) {
             bail!(
                 "the database is not at the head revisions: it is at {}, the heads are {}; run `migrator upgrade heads`",
                 if rows.is_empty() {
