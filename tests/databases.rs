@@ -54,6 +54,7 @@ on_all_databases!(
     the_readme_example_revision_runs,
     a_transactional_and_a_transaction_false_section_run_in_file_order,
     autogenerate_quotes_odd_names_and_drops_the_real_primary_key,
+    a_table_that_exists_already_points_to_stamp,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -664,4 +665,20 @@ async fn autogenerate_quotes_odd_names_and_drops_the_real_primary_key(url: Strin
     db.close().await;
     let rows = scalar(&url, &format!("SELECT {c} FROM {t}")).await;
     assert_eq!(rows.as_deref(), Some("kept"));
+}
+
+async fn a_table_that_exists_already_points_to_stamp(url: String, _dialect: Dialect) {
+    let h = chain(3);
+    let m = h.load();
+    // Built by hand (or by another tool) before migrator ran.
+    exec(&url, "CREATE TABLE t1 (id INTEGER PRIMARY KEY)").await;
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(err.contains("already exists"), "{err}");
+    assert!(err.contains("`migrator stamp r0001`"), "{err}");
+    // The advice is right: after it, the rest applies.
+    db.stamp(&["r0001"], false).await.unwrap();
+    assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), 2);
+    assert_eq!(tables(&url).await, ["t1", "t2", "t3"]);
+    db.close().await;
 }

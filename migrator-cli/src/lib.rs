@@ -70,6 +70,16 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // How the user runs this command line (`migrator`, or a service's
+    // `service migrate`), so that advice names the right command.
+    let command = args
+        .first()
+        .map(|a| {
+            let a = a.to_string_lossy();
+            a.rsplit('/').next().unwrap_or(&a).to_owned()
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "migrator".to_owned());
     // `.env` is read the way sqlx-cli reads it: before the flags, so that
     // DATABASE_URL from it counts as the environment, never overriding it.
     if !args.iter().any(|a| a == "--no-dotenv") {
@@ -89,10 +99,10 @@ where
             return ExitCode::from(1);
         }
     };
-    let code = match runtime.block_on(commands::run(flags, migrations)) {
+    let code = match runtime.block_on(commands::run(flags, migrations, &command)) {
         Ok(code) => code,
         Err(e) => {
-            errln!("error: {e:#}");
+            errln!("error: {}", in_terms_of(&format!("{e:#}"), &command));
             return ExitCode::from(exit_code(&e));
         }
     };
@@ -104,6 +114,15 @@ where
         }
         None => code,
     }
+}
+
+/// `text` with the commands it advises (`` `migrator repair ...` ``)
+/// spelled as this binary is run.
+pub(crate) fn in_terms_of(text: &str, command: &str) -> String {
+    if command == "migrator" {
+        return text.to_owned();
+    }
+    text.replace("`migrator ", &format!("`{command} "))
 }
 
 fn exit_code(e: &anyhow::Error) -> u8 {

@@ -48,6 +48,9 @@ pub(crate) struct Settings {
     pub dev_url: Option<String>,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
+    /// How the user runs this command line (`migrator`, `service
+    /// migrate`), for advice that names a command.
+    pub command: String,
 }
 
 impl Settings {
@@ -104,6 +107,7 @@ impl Settings {
             schema: g.schema.clone().or(config.schema.clone()),
             dev_url: g.dev_url.clone().or(config.dev_url.clone()),
             config_path: config.path.clone(),
+            command: "migrator".to_owned(),
         })
     }
 }

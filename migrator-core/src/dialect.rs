@@ -38,6 +38,16 @@ impl Dialect {
         }
     }
 
+    /// The cargo feature of migrator-core that compiles this dialect's
+    /// driver in.
+    pub const fn feature(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
     /// Reads a section-marker dialect name. `postgres` and `mariadb` are
     /// accepted as aliases.
     pub fn from_name(name: &str) -> Option<Dialect> {

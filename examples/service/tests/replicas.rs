@@ -75,3 +75,22 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn advice_names_the_service_command() {
+    let dir = tempfile_dir().join("advice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/service.db", dir.display());
+    let made = Command::new("sqlite3")
+        .arg(dir.join("service.db"))
+        .arg("CREATE TABLE notes (id TEXT);")
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let out = service(&url, &["migrate", "upgrade"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out);
+    assert!(err.contains("`service migrate stamp 5e7a11ce0001`"), "{err}");
+    assert!(!err.contains("`migrator "), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -373,7 +373,7 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     for p in &problems {
-        errln!("check failed: {p}");
+        errln!("check failed: {}", crate::in_terms_of(p, &settings.command));
     }
     Ok(ExitCode::from(1))
 }

@@ -26,7 +26,7 @@ pub enum Error {
         feature: &'static str,
     },
     /// The database cannot be reached.
-    #[error("cannot connect to {url}: {cause}; check that the database is running and the URL is right")]
+    #[error("cannot connect to {url}: {}; check that the database is running and the URL is right", describe(.cause))]
     Connect {
         /// The URL, password removed.
         url: String,
@@ -49,7 +49,7 @@ pub enum Error {
     },
     /// A revision's SQL failed. Its changes were rolled back where the
     /// dialect allows.
-    #[error("revision {revision} ({path}) failed during {direction}: {cause}\n{state}")]
+    #[error("revision {revision} ({path}) failed during {direction}: {}\n{state}", describe(.cause))]
     Failed {
         /// The revision.
         revision: String,
@@ -117,6 +117,10 @@ pub enum Error {
         /// How long this run waited.
         waited: std::time::Duration,
     },
+    /// The migration lock could not be taken for a reason other than
+    /// another runner holding it.
+    #[error("{0}")]
+    Lock(String),
     /// A revision failed partway in an earlier run, leaving changes that
     /// could not be rolled back; nothing runs until it is repaired.
     #[error(
@@ -162,7 +166,7 @@ pub enum Error {
     /// Any other database error, with what migrator was doing. (The
     /// database's error is part of each message rather than a `source()`,
     /// so that printing the chain does not repeat it.)
-    #[error("{context}: {cause}")]
+    #[error("{context}: {}", describe(.cause))]
     Database {
         /// What migrator was doing.
         context: String,
@@ -184,6 +188,30 @@ impl Error {
                 | Error::NothingToRepair(_)
         )
     }
+}
+
+/// A database error as one line for a person: the server's message with
+/// its code, detail and hint, without the driver's prefix ("error
+/// returned from database") or the server's own source location (which
+/// PostgreSQL errors carry and sqlx prints as "at line N").
+pub(crate) fn describe(e: &sqlx::Error) -> String {
+    let sqlx::Error::Database(db) = e else {
+        return e.to_string();
+    };
+    let mut text = db.message().to_owned();
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        if let Some(detail) = pg.detail() {
+            text.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = pg.hint() {
+            text.push_str(&format!("; hint: {hint}"));
+        }
+    }
+    if let Some(code) = db.code() {
+        text.push_str(&format!(" [{code}]"));
+    }
+    text
 }
 
 pub(crate) trait Context<T> {

@@ -55,7 +55,7 @@ async fn sqlite_lock(database: &std::path::Path, timeout: Duration, access: Acce
         },
     };
     let file = opened.map_err(|e| {
-        Error::Config(format!(
+        Error::Lock(format!(
             "cannot open the migration lock file {}: {e}; the directory of the database must be writable \
              (or run with --no-lock, which gives up serialising concurrent runners)",
             path.display()
@@ -68,7 +68,7 @@ async fn sqlite_lock(database: &std::path::Path, timeout: Duration, access: Acce
             Ok(()) => return Ok(Lock::Sqlite(file)),
             Err(std::fs::TryLockError::WouldBlock) => {}
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::Config(format!(
+                return Err(Error::Lock(format!(
                     "cannot lock the migration lock file {}: {e}; run with --no-lock on a file system \
                      without locks",
                     path.display()
@@ -141,8 +141,12 @@ pub(crate) async fn acquire(
             match got.first().and_then(|r| r.first()).and_then(|v| v.as_deref()) {
                 Some("1") => Ok(Lock::Mysql(key)),
                 Some("0") => Err(Error::LockTimeout { waited: timeout }),
-                _ => Err(Error::Config(
-                    "GET_LOCK returned NULL: the server could not take the migration lock".to_owned(),
+                // Not a usage error: the server failed (it was killed, or
+                // ran out of memory), so the run failed (exit code 1).
+                _ => Err(Error::Lock(
+                    "GET_LOCK returned NULL: the server could not take the migration lock; check the server's \
+                     log and run the command again"
+                        .to_owned(),
                 )),
             }
         }

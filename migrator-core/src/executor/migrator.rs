@@ -226,14 +226,9 @@ impl<'m> Migrator<'m> {
                 });
             }
             None => {
-                let feature = match url.dialect() {
-                    Dialect::Sqlite => "sqlite",
-                    Dialect::Postgres => "postgres",
-                    Dialect::Mysql => "mysql",
-                };
                 return Err(Error::Unsupported {
                     dialect: url.dialect(),
-                    feature,
+                    feature: url.dialect().feature(),
                 });
             }
         };

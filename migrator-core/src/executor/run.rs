@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::db::{Db, Value};
-use super::error::{Context, Error};
+use super::error::{Context, Error, describe};
 use super::migrator::{Applied, TransactionMode};
 use crate::bookkeeping::{TOOL_VERSION, Tables};
 use crate::{
@@ -39,7 +39,7 @@ pub(crate) enum StepError {
 impl std::fmt::Display for StepError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StepError::Sql(e) | StepError::Partly(e, _) | StepError::Bookkeeping(e) => write!(f, "{e}"),
+            StepError::Sql(e) | StepError::Partly(e, _) | StepError::Bookkeeping(e) => f.write_str(&describe(e)),
             StepError::Rows(d) => f.write_str(d),
         }
     }
@@ -365,7 +365,8 @@ async fn run_statements(
             .await;
             if let Err(e) = ran {
                 let _ = db.rollback().await;
-                let error = format!("statements {} to {} of {total} (rolled back): {e}", done + 1, done + n);
+                // Where it stopped is in the log's statements_done.
+                let error = describe(&e);
                 return Err(record_failure(db, tables, log_id, done, &error, e).await);
             }
             done += n;
@@ -373,7 +374,7 @@ async fn run_statements(
         }
         for statement in &statements {
             if let Err(e) = db.script(&Text::Owned(statement.sql.to_owned())).await {
-                let error = format!("statement {} of {total}: {e}", done + 1);
+                let error = describe(&e);
                 return Err(record_failure(db, tables, log_id, done, &error, e).await);
             }
             done += 1;
@@ -564,6 +565,17 @@ pub(crate) async fn log_row(
     db.exec(&tables.insert_log(d), &args.as_values()).await.map(drop)
 }
 
+/// `true` when the database refused to create something that exists
+/// (SQLite and PostgreSQL say "already exists", MySQL error 1050 too).
+fn already_exists(e: &StepError) -> bool {
+    match e {
+        StepError::Sql(sqlx::Error::Database(db)) | StepError::Partly(sqlx::Error::Database(db), _) => {
+            db.message().contains("already exists")
+        }
+        _ => false,
+    }
+}
+
 /// The error for a failed step, saying where the database stands.
 fn failure(
     plan: &Plan<'_, '_>,
@@ -613,6 +625,13 @@ fn failure(
     }
     if partly.is_none() {
         state.push_str(" Fix the SQL in the file and run the command again.");
+    }
+    if step.direction == Direction::Up && already_exists(&e) {
+        state.push_str(&format!(
+            " If the database already has what this revision creates (built by hand or by another tool), record \
+             that without running its SQL: `migrator stamp {}`.",
+            rev.id
+        ));
     }
     match e {
         StepError::Sql(cause) | StepError::Partly(cause, _) => Error::Failed {

@@ -83,7 +83,7 @@ async fn admin(url: &DatabaseUrl) -> Result<Db, Error> {
         }),
         None => Err(Error::Unsupported {
             dialect: url.dialect(),
-            feature: "the dialect",
+            feature: url.dialect().feature(),
         }),
     }
 }

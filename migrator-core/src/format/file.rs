@@ -372,4 +372,15 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
         "#]]
         .assert_debug_eq(&errors(text));
     }
+
+    #[test]
+    fn alembic_key_names_suggest_ours() {
+        for key in ["Down Revision", "down_revision"] {
+            let text = format!("-- m\n-- Revision ID: b\n-- {key}: a\n-- migrate:up\n");
+            assert_eq!(
+                errors(&text),
+                [format!("x.sql:3: unknown header key `{key}`; did you mean `Revises`?")]
+            );
+        }
+    }
 }

@@ -123,7 +123,16 @@ pub(crate) fn parse_header(lines: &[(u32, &str)], errors: &mut Vec<(u32, String)
         };
         let key = normalize_key(raw_key);
         if !KEYS.contains(&key.as_str()) {
-            let suggestion = nearest(&key, KEYS);
+            // Alembic's name for the parents (`down_revision`, `Down
+            // Revision`), as a converted file may still spell it; its other
+            // names (`depends_on`, ...) are read as ours already.
+            let alembic = match key.as_str() {
+                "down revision" | "down revisions" => Some("revises"),
+                "rev id" | "revision" => Some("revision id"),
+                "branch label" => Some("branch labels"),
+                _ => None,
+            };
+            let suggestion = alembic.or_else(|| nearest(&key, KEYS));
             // A first line shaped like `fix: add index` that resembles no key
             // is the message.
             if suggestion.is_none() && !seen_key && !message_set {

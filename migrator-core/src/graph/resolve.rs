@@ -372,14 +372,11 @@ impl<'m> Graph<'m> {
                 }
                 match keys.as_slice() {
                     [] => {
-                        let hint = if name.len() < 4 {
-                            "; a prefix needs at least four characters".to_owned()
-                        } else {
-                            String::new()
-                        };
+                        // Any prefix may match (as in Alembic, ids of at
+                        // most three characters match only in full).
                         return Err(ResolveError::Unknown {
                             ident: name.to_owned(),
-                            hint,
+                            hint: String::new(),
                         });
                     }
                     [one] => *one,
