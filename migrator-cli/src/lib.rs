@@ -1,8 +1,9 @@
 //! The `migrator` command line, as a library so that a service can expose
 //! it over its own embedded history:
 //!
-//! ```text
-//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("migrations");
+//! ```rust,no_run
+//! // The path is relative to the crate's Cargo.toml (here, this repository's demo history).
+//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("../migrations");
 //!
 //! fn main() -> std::process::ExitCode {
 //!     migrator_cli::main_with(&MIGRATIONS)
@@ -44,32 +45,50 @@ impl std::error::Error for UsageError {}
 /// and reads the revisions from `--dir`, else the config's `directory`,
 /// else `./migrations`. Returns the exit code.
 pub fn main() -> ExitCode {
-    run_from(std::env::args_os(), None)
+    blocking(std::env::args_os().collect(), None)
 }
 
 /// Runs the command line from the process arguments over a service's
 /// embedded `migrations` (or the directory `--dir` names), printing
-/// errors, and returns the exit code.
+/// errors, and returns the exit code. Callable from a plain `fn main` and
+/// from inside a tokio runtime alike (it then runs on a thread of its
+/// own); an `async` caller can use [`run`] instead.
 pub fn main_with(migrations: &Migrations) -> ExitCode {
     main_from(std::env::args_os(), migrations)
 }
 
-/// Runs the command line from `args` (the first is the program name) over
-/// a service's embedded `migrations`.
+/// Runs the command line from `args` (the first is the program name, as
+/// advice prints it: `service migrate`) over a service's embedded
+/// `migrations`; see [`main_with`].
 pub fn main_from<I, T>(args: I, migrations: &Migrations) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    run_from(args, Some(migrations))
+    blocking(args.into_iter().map(Into::into).collect(), Some(migrations))
 }
 
-fn run_from<I, T>(args: I, migrations: Option<&Migrations>) -> ExitCode
+/// The command line as an `async fn`, for a service already inside a tokio
+/// runtime: `args` as for [`main_from`]; `migrations` is the embedded
+/// history (`None`: read the revisions from a directory, as the generic
+/// binary does). Nothing is kept between calls and the process
+/// environment is never changed (`.env` is read, not loaded).
+///
+/// ```rust,no_run
+/// static MIGRATIONS: migrator_core::Migrations = migrator_core::Migrations::from_static(&[], false);
+///
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     migrator_cli::run(["service migrate", "upgrade", "heads"], Some(&MIGRATIONS)).await
+/// }
+/// ```
+pub async fn run<I, T>(args: I, migrations: Option<&Migrations>) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    out::reset();
     // How the user runs this command line (`migrator`, or a service's
     // `service migrate`), so that advice names the right command.
     let command = args
@@ -80,11 +99,14 @@ where
         })
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "migrator".to_owned());
-    // `.env` is read the way sqlx-cli reads it: before the flags, so that
-    // DATABASE_URL from it counts as the environment, never overriding it.
-    if !args.iter().any(|a| a == "--no-dotenv") {
-        let _ = dotenvy::dotenv();
-    }
+    // `.env` counts as the environment, as in sqlx-cli, but only for the
+    // settings migrator reads: it is read here, never loaded into the
+    // process environment.
+    let dotenv = if args.iter().any(|a| a == "--no-dotenv") {
+        Vec::new()
+    } else {
+        read_dotenv()
+    };
     let flags = match flags::Flags::try_parse_from(args) {
         Ok(f) => f,
         Err(e) => {
@@ -92,14 +114,7 @@ where
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            errln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let code = match runtime.block_on(commands::run(flags, migrations, &command)) {
+    let code = match commands::run(flags, migrations, &command, &dotenv).await {
         Ok(code) => code,
         Err(e) => {
             errln!("error: {}", in_terms_of(&format!("{e:#}"), &command));
@@ -114,6 +129,37 @@ where
         }
         None => code,
     }
+}
+
+/// The variables of `./.env`, if there is one (unreadable lines skipped).
+fn read_dotenv() -> Vec<(String, String)> {
+    match dotenvy::from_path_iter(".env") {
+        Ok(iter) => iter.filter_map(Result::ok).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`run`] to its end from synchronous code: on a runtime of its own, on
+/// this thread, or on a scoped thread when called from inside a runtime
+/// (where blocking on another would panic).
+fn blocking(args: Vec<OsString>, migrations: Option<&Migrations>) -> ExitCode {
+    let go = move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run(args, migrations)),
+        Err(e) => {
+            errln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        }
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return go();
+    }
+    std::thread::scope(|scope| match scope.spawn(go).join() {
+        Ok(code) => code,
+        Err(_) => {
+            errln!("error: the command line's thread stopped unexpectedly");
+            ExitCode::from(1)
+        }
+    })
 }
 
 /// `text` with the commands it advises (`` `migrator repair ...` ``)

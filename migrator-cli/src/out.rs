@@ -37,6 +37,14 @@ fn write(closed: &AtomicBool, name: &str, to: &mut impl Write, args: Arguments<'
     }
 }
 
+/// Forgets what an earlier call of the command line saw, so that nothing
+/// carries over from one call to the next in one process.
+pub(crate) fn reset() {
+    OUT_CLOSED.store(false, Ordering::Relaxed);
+    ERR_CLOSED.store(false, Ordering::Relaxed);
+    *FAILURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+}
+
 /// The first write error other than a closed pipe, if any.
 pub(crate) fn failure() -> Option<String> {
     FAILURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()

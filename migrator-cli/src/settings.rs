@@ -56,12 +56,23 @@ pub(crate) struct Settings {
 impl Settings {
     /// Flags first, then the environment (clap reads `DATABASE_URL`),
     /// then the config file, then the defaults.
-    pub(crate) fn from_flags(g: &Global) -> Result<Settings, UsageError> {
+    /// `dotenv` holds the variables of `./.env`, which count as the
+    /// environment where the real environment lacks them.
+    pub(crate) fn from_flags(g: &Global, dotenv: &[(String, String)]) -> Result<Settings, UsageError> {
         let config = Config::load(g.config.as_deref())?;
         // An empty URL is a missing secret, never a reason to fall back to
         // the default database.
         let env_is_empty = std::env::var_os("DATABASE_URL").is_some_and(|v| v.to_string_lossy().trim().is_empty());
-        let (raw_url, default_url) = match (g.database_url.as_deref(), config.database_url.as_deref()) {
+        let from_dotenv = match std::env::var_os("DATABASE_URL") {
+            Some(_) => None,
+            None => dotenv
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "DATABASE_URL")
+                .map(|(_, v)| v.as_str()),
+        };
+        let flag_or_env = g.database_url.as_deref().or(from_dotenv);
+        let (raw_url, default_url) = match (flag_or_env, config.database_url.as_deref()) {
             (Some(u), _) | (None, Some(u)) if u.trim().is_empty() => return Err(empty_url()),
             (None, _) if env_is_empty => return Err(empty_url()),
             (Some(u), _) | (None, Some(u)) => (u.trim().to_owned(), false),

@@ -1068,3 +1068,44 @@ fn check_heads_and_check_agree_on_a_head_reached_through_depends_on() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
     }
 }
+
+static DEMO: migrator_core::Migrations = migrator_macros::embed_migrations!("../migrations");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_runs_inside_a_tokio_runtime_with_nothing_kept_between_calls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/app.db", tmp.path().display());
+    // The blocking entry point, from inside a runtime.
+    let code = migrator_cli::main_from(["service migrate", "-q", "-d", &url, "upgrade", "2b3c"], &DEMO);
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    // A failure in one call (a usage error) does not leak into the next.
+    let bad = migrator_cli::run(["service migrate", "-d", &url, "upgrade", "nope"], Some(&DEMO)).await;
+    assert_eq!(bad, std::process::ExitCode::from(1));
+    let code = migrator_cli::run(["service migrate", "-q", "-d", &url, "upgrade", "heads"], Some(&DEMO)).await;
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let tables = tables_of(&tmp.path().join("app.db"));
+    assert!(tables.contains(&"invitations".to_owned()), "{tables:?}");
+    // `.env` is read, never loaded into the process environment. (The
+    // only test of this binary that changes the working directory: the
+    // others give their child processes one of their own.)
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite://from_dotenv.db\nMIGRATOR_DOTENV_PROBE=1\n",
+    )
+    .unwrap();
+    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let before = std::env::current_dir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let code = migrator_cli::run(["migrator", "--dir", demo_dir.to_str().unwrap(), "-q", "upgrade"], None).await;
+    std::env::set_current_dir(before).unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    assert!(
+        dir.path().join("from_dotenv.db").exists(),
+        "DATABASE_URL came from .env"
+    );
+    assert!(
+        std::env::var_os("MIGRATOR_DOTENV_PROBE").is_none(),
+        ".env was loaded into the environment"
+    );
+}

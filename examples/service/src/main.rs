@@ -13,22 +13,18 @@ use migrator_core::{Migrations, Migrator};
 
 static MIGRATIONS: Migrations = migrator_macros::embed_migrations!("migrations");
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     let mut args = std::env::args();
     let program = args.next().unwrap_or_else(|| "service".to_owned());
     let rest: Vec<String> = args.collect();
     if rest.first().map(String::as_str) == Some("migrate") {
+        // The whole command line, inside this runtime; advice it prints
+        // names `service migrate ...`.
         let cli = std::iter::once(format!("{program} migrate")).chain(rest.into_iter().skip(1));
-        return migrator_cli::main_from(cli, &MIGRATIONS);
+        return migrator_cli::run(cli, Some(&MIGRATIONS)).await;
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(serve()) {
+    match serve().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

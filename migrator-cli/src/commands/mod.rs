@@ -23,8 +23,13 @@ use crate::settings::{Settings, Verbosity};
 
 /// Runs one command. `embedded` is the history built into a service's
 /// binary; the generic `migrator` binary has none and reads a directory.
-pub(crate) async fn run(flags: Flags, embedded: Option<&Migrations>, command: &str) -> Result<ExitCode> {
-    let mut settings = Settings::from_flags(&flags.global)?;
+pub(crate) async fn run(
+    flags: Flags,
+    embedded: Option<&Migrations>,
+    command: &str,
+    dotenv: &[(String, String)],
+) -> Result<ExitCode> {
+    let mut settings = Settings::from_flags(&flags.global, dotenv)?;
     command.clone_into(&mut settings.command);
     if let Some(path) = &settings.config_path
         && settings.verbosity == Verbosity::Verbose
