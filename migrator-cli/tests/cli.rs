@@ -1109,3 +1109,51 @@ async fn the_command_line_runs_inside_a_tokio_runtime_with_nothing_kept_between_
         ".env was loaded into the environment"
     );
 }
+
+/// Runs with `--json` and reads the one document it prints.
+fn json_of(cwd: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = migrator(cwd, &[&["--json"][..], args].concat());
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {}", text(&out.stdout)));
+    (out.status.code(), doc)
+}
+
+#[test]
+fn writing_commands_speak_json() {
+    let tmp = demo();
+    let url = "sqlite://x.db";
+    let (code, doc) = json_of(tmp.path(), &["-d", url, "check"]);
+    assert_eq!((code, &doc["ok"]), (Some(1), &serde_json::json!(false)));
+    assert!(
+        doc["problems"][0].as_str().unwrap().contains("no revision applied"),
+        "{doc}"
+    );
+    let (code, doc) = json_of(tmp.path(), &["-d", url, "upgrade", "2b3c", "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        (doc["dry_run"].as_bool(), doc["applied"].as_array().unwrap().len()),
+        (Some(true), 2)
+    );
+    let (code, doc) = json_of(tmp.path(), &["-d", url, "upgrade"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["applied"].as_array().unwrap().len(), 10);
+    assert_eq!(doc["current"], serde_json::json!(["a3b4c5d6e7f8"]));
+    assert_eq!(doc["applied"][0]["revision"], "1a2b3c4d5e6f");
+    let (code, doc) = json_of(tmp.path(), &["-d", url, "check"]);
+    assert_eq!((code, &doc["ok"]), (Some(0), &serde_json::json!(true)), "{doc}");
+    let (code, doc) = json_of(tmp.path(), &["-d", url, "downgrade", "-2"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["command"], "downgrade");
+    assert_eq!(doc["applied"][0]["direction"], "downgrade");
+    let (code, doc) = json_of(tmp.path(), &["-d", url, "stamp", "heads"]);
+    assert_eq!((code, &doc["current"]), (Some(0), &serde_json::json!(["a3b4c5d6e7f8"])));
+    // A failure: what ran before it, and the error.
+    let m = tmp.path().join("m");
+    write(&m, "a.sql", &rev("aaa1", "", "CREATE TABLE a (x INT);"));
+    write(&m, "b.sql", &rev("bbb2", "aaa1", "INSERT INTO nowhere VALUES (1);"));
+    let (code, doc) = json_of(tmp.path(), &["--dir", "m", "-d", "sqlite://y.db", "upgrade"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["applied"][0]["revision"], "aaa1");
+    assert!(doc["error"].as_str().unwrap().contains("revision bbb2"), "{doc}");
+}

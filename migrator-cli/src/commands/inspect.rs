@@ -362,6 +362,18 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
             problems.push(format!("schema drift: {change} (declared in {})", path.display()));
         }
     }
+    if settings.json {
+        let problems: Vec<String> = problems
+            .iter()
+            .map(|p| crate::in_terms_of(p, &settings.command))
+            .collect();
+        render::print_json(&json!({ "ok": problems.is_empty(), "problems": problems }));
+        return Ok(if problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     if problems.is_empty() {
         if settings.verbosity > Verbosity::Quiet {
             let heads: Vec<&str> = graph.heads().iter().map(|&h| &*graph.revision(h).id).collect();

@@ -9,7 +9,9 @@ use migrator_core::{Applied, Direction, Graph, Repair};
 
 use super::{connect, connect_to_read};
 use crate::out::{err, outln};
-use crate::render::{duration, progress};
+use serde_json::json;
+
+use crate::render::{self, duration, progress};
 use crate::settings::{Settings, Verbosity};
 
 pub(crate) async fn run(
@@ -24,6 +26,10 @@ pub(crate) async fn run(
         let result = db.dry_run(direction, target).await;
         db.close().await;
         let report = result?;
+        if settings.json {
+            print_run(direction, target, true, &report.applied, Some(&report.current), None);
+            return Ok(ExitCode::SUCCESS);
+        }
         let verb = if direction == Direction::Up {
             "upgrade"
         } else {
@@ -43,11 +49,17 @@ pub(crate) async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let mut db = connect(settings, graph).await?;
-    let loud = settings.verbosity > Verbosity::Quiet;
+    let loud = settings.verbosity > Verbosity::Quiet && !settings.json;
     let started = Instant::now();
+    // With --json, the steps are collected and printed as one document at
+    // the end, failure or not.
+    let mut done: Vec<Applied> = Vec::new();
     // On a terminal, a progress bar under the lines; plain lines otherwise.
     let bar = loud && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut print = |a: &Applied| {
+        if settings.json {
+            done.push(a.clone());
+        }
         if bar {
             err!("\r\x1b[K");
         }
@@ -68,6 +80,13 @@ pub(crate) async fn run(
         Direction::Down => db.downgrade_with(target, &mut print).await,
     };
     db.close().await;
+    if settings.json {
+        let (current, error) = match &result {
+            Ok(report) => (Some(report.current.as_slice()), None),
+            Err(e) => (None, Some(crate::in_terms_of(&e.to_string(), &settings.command))),
+        };
+        print_run(direction, target, false, &done, current, error.as_deref());
+    }
     let report = result?;
     if loud {
         let at = if report.current.is_empty() {
@@ -105,7 +124,9 @@ pub(crate) async fn stamp(settings: &Settings, graph: &Graph<'_>, targets: &[Str
     let result = db.stamp(&targets, purge).await;
     db.close().await;
     let report = result?;
-    if settings.verbosity > Verbosity::Quiet {
+    if settings.json {
+        render::print_json(&json!({ "ok": true, "command": "stamp", "current": report.current }));
+    } else if settings.verbosity > Verbosity::Quiet {
         let at = if report.current.is_empty() {
             "base".to_owned()
         } else {
@@ -138,4 +159,36 @@ pub(crate) async fn repair(
         outln!("the database is at {at}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One JSON document for an upgrade or downgrade: what ran (or would run),
+/// where the database ended, and the error when it failed.
+fn print_run(
+    direction: Direction,
+    target: &str,
+    dry_run: bool,
+    applied: &[Applied],
+    current: Option<&[String]>,
+    error: Option<&str>,
+) {
+    let steps: Vec<serde_json::Value> = applied
+        .iter()
+        .map(|a| {
+            json!({
+                "revision": a.revision,
+                "message": a.message,
+                "direction": a.direction.verb(),
+                "duration_ms": if dry_run { None } else { Some(u64::try_from(a.duration.as_millis()).unwrap_or(u64::MAX)) },
+            })
+        })
+        .collect();
+    render::print_json(&json!({
+        "ok": error.is_none(),
+        "command": direction.verb(),
+        "target": target,
+        "dry_run": dry_run,
+        "applied": steps,
+        "current": current,
+        "error": error,
+    }));
 }
