@@ -8,7 +8,7 @@ use crate::UsageError;
 /// The file read when `-c/--config` is not given, if it exists.
 pub(crate) const DEFAULT_CONFIG: &str = "migrator.toml";
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 15] = [
     "directory",
     "database_url",
     "version_table",
@@ -21,6 +21,9 @@ const KEYS: [&str; 12] = [
     "allow_multiple_heads",
     "schema",
     "dev_url",
+    "before_upgrade",
+    "after_upgrade",
+    "on_failure",
 ];
 
 /// The settings a config file gave; all optional.
@@ -40,6 +43,10 @@ pub(crate) struct Config {
     pub allow_multiple_heads: Option<bool>,
     pub schema: Option<PathBuf>,
     pub dev_url: Option<String>,
+    /// Hook commands around a run that applies something (see `hooks`).
+    pub before_upgrade: Option<String>,
+    pub after_upgrade: Option<String>,
+    pub on_failure: Option<String>,
 }
 
 impl Config {
@@ -65,9 +72,14 @@ impl Config {
 fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
     let here = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let at = |msg: String| UsageError(format!("{}: {msg}", path.display()));
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| at(e.to_string().trim().to_owned()))?;
+    // A syntax error names its line, never shows it: the line may hold a
+    // password (`database_url = "postgres://u:secret@...`).
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e
+            .span()
+            .map_or(0, |s| 1 + text[..s.start.min(text.len())].matches('\n').count());
+        at(format!("line {line}: {}", e.message().trim()))
+    })?;
     let mut c = Config {
         path: Some(path.to_path_buf()),
         ..Config::default()
@@ -96,6 +108,9 @@ fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
             }
             "schema" => c.schema = Some(here.join(string()?)),
             "dev_url" => c.dev_url = Some(string()?),
+            "before_upgrade" => c.before_upgrade = Some(string()?),
+            "after_upgrade" => c.after_upgrade = Some(string()?),
+            "on_failure" => c.on_failure = Some(string()?),
             other => {
                 let hint = match migrator_core::nearest(other, KEYS) {
                     Some(k) => format!("did you mean `{k}`?"),
@@ -131,5 +146,13 @@ mod tests {
             .to_string();
         assert_eq!(e, "m.toml: `lock_timeout` must be a whole number");
         assert!(parse("directory = ", Path::new("m.toml")).is_err());
+        // A syntax error never shows the line that holds it.
+        let e = parse(
+            "x = 1\ndatabase_url = \"postgres://u:secret@h/db\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("m.toml: line 2: ") && !e.contains("secret"), "{e}");
     }
 }

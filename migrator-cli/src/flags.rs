@@ -128,6 +128,9 @@ pub(crate) enum Command {
         /// Print the SQL script instead of connecting (TARGET may be START:END)
         #[arg(long, conflicts_with = "dry_run")]
         sql: bool,
+        /// SQLite: copy the database to PATH (a new file) before applying anything
+        #[arg(long, value_name = "PATH", conflicts_with_all = ["dry_run", "sql"])]
+        backup: Option<PathBuf>,
     },
     /// Revert revisions down to TARGET
     Downgrade {
@@ -140,6 +143,9 @@ pub(crate) enum Command {
         /// Print the SQL script instead of connecting (TARGET is START:END)
         #[arg(long, conflicts_with = "dry_run")]
         sql: bool,
+        /// SQLite: copy the database to PATH (a new file) before reverting anything
+        #[arg(long, value_name = "PATH", conflicts_with_all = ["dry_run", "sql"])]
+        backup: Option<PathBuf>,
     },
     /// Move the version rows to REVISIONS without running any SQL
     Stamp {

@@ -20,6 +20,14 @@ pub(crate) enum Verbosity {
     Verbose,
 }
 
+/// The hook commands of `migrator.toml` (see `commands::hooks`).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HookCommands {
+    pub before_upgrade: Option<String>,
+    pub after_upgrade: Option<String>,
+    pub on_failure: Option<String>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Settings {
     /// The URL as given (may hold a password: never print it, print `url`).
@@ -48,6 +56,10 @@ pub(crate) struct Settings {
     pub dev_url: Option<String>,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
+    /// Hook commands from the config file.
+    pub hooks: HookCommands,
+    /// `--backup PATH`: a SQLite copy before a run applies anything.
+    pub backup: Option<PathBuf>,
     /// How the user runs this command line (`migrator`, `service
     /// migrate`), for advice that names a command.
     pub command: String,
@@ -119,6 +131,12 @@ impl Settings {
             dev_url: g.dev_url.clone().or(config.dev_url.clone()),
             config_path: config.path.clone(),
             command: "migrator".to_owned(),
+            hooks: HookCommands {
+                before_upgrade: config.before_upgrade.clone(),
+                after_upgrade: config.after_upgrade.clone(),
+                on_failure: config.on_failure.clone(),
+            },
+            backup: None,
         })
     }
 }

@@ -1157,3 +1157,157 @@ fn writing_commands_speak_json() {
     assert_eq!(doc["applied"][0]["revision"], "aaa1");
     assert!(doc["error"].as_str().unwrap().contains("revision bbb2"), "{doc}");
 }
+
+#[test]
+fn hooks_run_around_a_run_that_applies_something() {
+    let tmp = demo();
+    let url = "sqlite://app.db";
+    std::fs::write(
+        tmp.path().join("migrator.toml"),
+        "before_upgrade = \"env | grep -E '^(MIGRATOR|PG|MYSQL)_' | sort > before.env\"\n\
+         after_upgrade = \"echo done > after.txt\"\n\
+         on_failure = \"echo \\\"$MIGRATOR_ERROR\\\" > failure.txt\"\n",
+    )
+    .unwrap();
+    let out = migrator(tmp.path(), &["-d", url, "-q", "upgrade", "2b3c"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let env = std::fs::read_to_string(tmp.path().join("before.env")).unwrap();
+    assert!(env.contains("MIGRATOR_REVISIONS=1a2b3c4d5e6f 2b3c4d5e6f70\n"), "{env}");
+    assert!(
+        env.contains("MIGRATOR_DIALECT=sqlite\n") && env.contains("MIGRATOR_DATABASE=app.db\n"),
+        "{env}"
+    );
+    assert!(env.contains("MIGRATOR_COMMAND=upgrade\n"), "{env}");
+    assert!(tmp.path().join("after.txt").exists());
+    // Nothing to apply: no hook runs.
+    std::fs::remove_file(tmp.path().join("before.env")).unwrap();
+    assert_eq!(
+        migrator(tmp.path(), &["-d", url, "-q", "upgrade", "2b3c"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(!tmp.path().join("before.env").exists());
+    // A failing before_upgrade stops the run before anything is applied.
+    std::fs::write(tmp.path().join("migrator.toml"), "before_upgrade = \"exit 3\"\n").unwrap();
+    let out = migrator(tmp.path(), &["-d", url, "upgrade"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the before_upgrade hook `exit 3` failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("nothing was applied"));
+    assert_eq!(
+        text(&migrator(tmp.path(), &["-d", url, "current"]).stdout),
+        "2b3c4d5e6f70\n"
+    );
+    // on_failure gets the error.
+    let m = tmp.path().join("m");
+    write(&m, "a.sql", &rev("aaa1", "", "INSERT INTO nowhere VALUES (1);"));
+    std::fs::write(
+        tmp.path().join("migrator.toml"),
+        "on_failure = \"echo \\\"$MIGRATOR_ERROR\\\" > failure.txt\"\n",
+    )
+    .unwrap();
+    let out = migrator(tmp.path(), &["--dir", "m", "-d", "sqlite://other.db", "upgrade"]);
+    assert_eq!(out.status.code(), Some(1));
+    let failure = std::fs::read_to_string(tmp.path().join("failure.txt")).unwrap();
+    assert!(
+        failure.contains("revision aaa1") && failure.contains("nowhere"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn upgrade_backup_copies_a_sqlite_database_first() {
+    let tmp = demo();
+    let url = "sqlite://app.db";
+    assert_eq!(
+        migrator(tmp.path(), &["-d", url, "-q", "upgrade", "2b3c"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = migrator(tmp.path(), &["-d", url, "-q", "upgrade", "--backup", "before.db"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The copy is the database as it was before the upgrade.
+    assert_eq!(
+        tables_of(&tmp.path().join("before.db")).len(),
+        tables_of(&tmp.path().join("app.db")).len() - 5
+    );
+    let copy = migrator(tmp.path(), &["-d", "sqlite://before.db", "current"]);
+    assert_eq!(text(&copy.stdout), "2b3c4d5e6f70\n");
+    // An existing file is never overwritten, and then nothing is applied.
+    assert_eq!(
+        migrator(tmp.path(), &["-d", url, "-q", "downgrade", "-1"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = migrator(tmp.path(), &["-d", url, "upgrade", "--backup", "before.db"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("exists already"), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&migrator(tmp.path(), &["-d", url, "current"]).stdout),
+        "92a3b4c5d6e7\n"
+    );
+}
+
+/// The `before_upgrade` line of docs/hooks.md after `heading`.
+fn documented_hook(heading: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/hooks.md")).unwrap();
+    let at = doc.find(heading).unwrap();
+    let line = doc[at..].lines().find(|l| l.starts_with("before_upgrade = ")).unwrap();
+    line.to_owned()
+}
+
+/// The documented dump hook for `server` runs before an upgrade and
+/// writes a backup the database's own tools can read.
+async fn documented_backup_hook(server: tests::Server) {
+    let Some(db) = tests::server_db(server).await else {
+        return;
+    };
+    let tmp = demo();
+    let heading = match server {
+        tests::Server::Postgres => "### A PostgreSQL backup",
+        tests::Server::Mysql => "### A MySQL/MariaDB backup",
+    };
+    std::fs::write(
+        tmp.path().join("migrator.toml"),
+        format!("{}\n", documented_hook(heading)),
+    )
+    .unwrap();
+    let out = migrator(tmp.path(), &["-d", &db.url, "-q", "upgrade"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let backups: Vec<String> = files(tmp.path())
+        .into_iter()
+        .filter(|f| f.starts_with("backup-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = tmp.path().join(&backups[0]);
+    match server {
+        tests::Server::Postgres => {
+            let list = std::process::Command::new("pg_restore")
+                .arg("--list")
+                .arg(&backup)
+                .output()
+                .unwrap();
+            assert!(list.status.success(), "{}", text(&list.stderr));
+        }
+        tests::Server::Mysql => {
+            let dump = std::fs::read_to_string(&backup).unwrap();
+            assert!(dump.contains("-- Dump completed"), "{dump}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_documented_pg_dump_hook_works() {
+    documented_backup_hook(tests::Server::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_documented_mariadb_dump_hook_works() {
+    documented_backup_hook(tests::Server::Mysql).await;
+}

@@ -45,7 +45,8 @@ mod url;
 mod executor;
 #[cfg(feature = "runtime")]
 pub use executor::{
-    Applied, Connected, Error, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode,
+    Applied, Connected, Error, Migrator, Repair, Report, RevisionState, RevisionStatus, RunHooks, Target,
+    TransactionMode,
 };
 #[cfg(feature = "runtime")]
 pub use executor::{

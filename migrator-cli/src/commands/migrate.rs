@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use migrator_core::{Applied, Direction, Graph, Repair};
 
+use super::hooks::Hooks;
 use super::{connect, connect_to_read};
 use crate::out::{err, outln};
 use serde_json::json;
@@ -75,11 +76,10 @@ pub(crate) async fn run(
             err!("{}", progress(a.position, a.total, &a.revision));
         }
     };
-    let result = match direction {
-        Direction::Up => db.upgrade_with(target, &mut print).await,
-        Direction::Down => db.downgrade_with(target, &mut print).await,
-    };
+    let mut hooks = Hooks::new(settings, direction, target, &mut print);
+    let result = db.run_with_hooks(direction, target, &mut hooks).await;
     db.close().await;
+    let after = hooks.after(result.as_ref().err().map(ToString::to_string).as_deref());
     if settings.json {
         let (current, error) = match &result {
             Ok(report) => (Some(report.current.as_slice()), None),
@@ -88,6 +88,7 @@ pub(crate) async fn run(
         print_run(direction, target, false, &done, current, error.as_deref());
     }
     let report = result?;
+    after.map_err(anyhow::Error::msg)?;
     if loud {
         let at = if report.current.is_empty() {
             "base".to_owned()

@@ -1,6 +1,7 @@
 //! One function per command; `run` dispatches.
 
 mod author;
+mod hooks;
 mod inspect;
 mod migrate;
 mod offline;
@@ -117,11 +118,23 @@ pub(crate) async fn run(
         Command::Stamp {
             revisions, sql: true, ..
         } => offline::stamp(&settings, &graph, revisions),
-        Command::Upgrade { target, dry_run, .. } => {
+        Command::Upgrade {
+            target,
+            dry_run,
+            backup,
+            ..
+        } => {
+            settings.backup.clone_from(backup);
             let target = target.as_deref().unwrap_or("heads");
             migrate::run(&settings, &graph, Direction::Up, target, *dry_run).await
         }
-        Command::Downgrade { target, dry_run, .. } => {
+        Command::Downgrade {
+            target,
+            dry_run,
+            backup,
+            ..
+        } => {
+            settings.backup.clone_from(backup);
             migrate::run(&settings, &graph, Direction::Down, target, *dry_run).await
         }
         Command::Stamp { revisions, purge, .. } => migrate::stamp(&settings, &graph, revisions, *purge).await,
@@ -194,6 +207,7 @@ async fn connect_as<'m>(
         .lock(settings.lock)
         .transaction_mode(settings.mode)
         .read_only(read_only)
+        .backup_to(settings.backup.clone())
         .connect(&settings.raw_url)
         .await?;
     Ok(connected)

@@ -117,6 +117,10 @@ pub enum Error {
         /// How long this run waited.
         waited: std::time::Duration,
     },
+    /// A hook before the run (a backup, a `before_upgrade` command)
+    /// failed; nothing was applied.
+    #[error("{0}")]
+    Hook(String),
     /// The migration lock could not be taken for a reason other than
     /// another runner holding it.
     #[error("{0}")]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::db::{Access, Db, Value};
 use super::error::{Context, Error};
+use super::hooks::{self, OnStep, RunHooks};
 use super::lock;
 use super::run::{self, StepError};
 use super::state::{self, Recorded, Unfinished};
@@ -135,6 +136,7 @@ pub struct Migrator<'m> {
     lock_timeout: Duration,
     lock: bool,
     access: Access,
+    backup: Option<std::path::PathBuf>,
 }
 
 impl<'m> Migrator<'m> {
@@ -148,6 +150,7 @@ impl<'m> Migrator<'m> {
             lock_timeout: Duration::from_secs(60),
             lock: true,
             access: Access::ReadWrite,
+            backup: None,
         }
     }
 
@@ -205,6 +208,15 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// Before a run applies anything, copies a SQLite database to `path`
+    /// (`VACUUM INTO`: online and consistent; an existing file is never
+    /// overwritten). Not for PostgreSQL or MySQL, where a `before_upgrade`
+    /// hook runs their dump tools.
+    pub fn backup_to(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.backup = path;
+        self
+    }
+
     /// Verifies the history and connects to `url`.
     pub async fn connect(self, url: &str) -> Result<Connected<'m>, Error> {
         let url = DatabaseUrl::parse(url)?;
@@ -241,6 +253,7 @@ impl<'m> Migrator<'m> {
             lock_timeout: self.lock_timeout,
             lock: self.lock,
             access: self.access,
+            backup: self.backup,
         })
     }
 }
@@ -256,6 +269,7 @@ pub struct Connected<'m> {
     lock_timeout: Duration,
     lock: bool,
     access: Access,
+    backup: Option<std::path::PathBuf>,
 }
 
 impl<'m> Connected<'m> {
@@ -581,7 +595,18 @@ impl<'m> Connected<'m> {
 
     /// Upgrades to `target`, calling `on_step` after each revision commits.
     pub async fn upgrade_with(&mut self, target: &str, on_step: &mut dyn FnMut(&Applied)) -> Result<Report, Error> {
-        self.run(Direction::Up, target, on_step).await
+        self.run(Direction::Up, target, &mut OnStep(on_step)).await
+    }
+
+    /// Upgrades or downgrades to `target` with `hooks` (see [`RunHooks`]):
+    /// a backup or a command before anything is applied, and each step.
+    pub async fn run_with_hooks(
+        &mut self,
+        direction: Direction,
+        target: &str,
+        hooks: &mut dyn RunHooks,
+    ) -> Result<Report, Error> {
+        self.run(direction, target, hooks).await
     }
 
     /// Downgrades to `target` (`base`, an id, `-N`, ...).
@@ -591,15 +616,10 @@ impl<'m> Connected<'m> {
 
     /// Downgrades to `target`, calling `on_step` after each revision commits.
     pub async fn downgrade_with(&mut self, target: &str, on_step: &mut dyn FnMut(&Applied)) -> Result<Report, Error> {
-        self.run(Direction::Down, target, on_step).await
+        self.run(Direction::Down, target, &mut OnStep(on_step)).await
     }
 
-    async fn run(
-        &mut self,
-        direction: Direction,
-        target: &str,
-        on_step: &mut dyn FnMut(&Applied),
-    ) -> Result<Report, Error> {
+    async fn run(&mut self, direction: Direction, target: &str, hooks: &mut dyn RunHooks) -> Result<Report, Error> {
         if self.mode == TransactionMode::All && self.dialect() == Dialect::Mysql {
             return Err(Error::Config(
                 "transaction mode `all` needs DDL that can be rolled back, which MySQL does not have; \
@@ -610,7 +630,7 @@ impl<'m> Connected<'m> {
         self.writable(direction.verb())?;
         let lock = self.take_lock().await?;
         // The tables are created, if missing, by the checks.
-        let result = self.run_locked(direction, target, on_step).await;
+        let result = self.run_locked(direction, target, hooks).await;
         lock.release(&mut self.db).await;
         result
     }
@@ -620,9 +640,10 @@ impl<'m> Connected<'m> {
         &mut self,
         direction: Direction,
         target: &str,
-        on_step: &mut dyn FnMut(&Applied),
+        hooks: &mut dyn RunHooks,
     ) -> Result<Report, Error> {
         let mut applied = Vec::new();
+        let mut prepared = false;
         // On SQLite another runner may move the rows between our steps; each
         // time, plan again from where it left them.
         for _ in 0..REPLANS {
@@ -633,6 +654,17 @@ impl<'m> Connected<'m> {
                 Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
                 Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
             };
+            if !prepared && !plan.steps.is_empty() {
+                // Once, before the first revision runs: the backup, then
+                // the caller's hook; either failing applies nothing.
+                prepared = true;
+                if let Some(to) = &self.backup {
+                    hooks::backup(&mut self.db, to).await?;
+                }
+                hooks.before_apply(&planned(&plan)).map_err(Error::Hook)?;
+            }
+            let graph = &self.graph;
+            let on_step = &mut |a: &Applied| hooks.on_step(a);
             let executed = run::execute(&mut self.db, &self.tables, self.mode, &plan, digest, on_step).await?;
             applied.extend(executed.applied);
             if !executed.interrupted {

@@ -3,15 +3,19 @@
 
 mod db;
 mod error;
+mod hooks;
 mod introspect;
 mod lock;
 mod migrator;
 mod run;
 mod scratch;
+mod server;
 mod state;
 
 pub use error::Error;
+pub use hooks::RunHooks;
 pub use migrator::{Applied, Connected, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode};
 pub use scratch::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
 };
+pub use server::Target;
