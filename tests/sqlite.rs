@@ -298,3 +298,50 @@ async fn rows_that_break_foreign_keys_roll_the_revision_back() {
     let child_rows = tests::scalar(&url, "SELECT CAST(COUNT(*) AS TEXT) FROM child").await;
     assert_eq!(child_rows.as_deref(), Some("1"));
 }
+
+#[tokio::test]
+async fn a_revision_interrupted_after_its_last_statement_says_so() {
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+    h.write(
+        "00002_b2.sql",
+        "-- two steps\n-- Revision ID: b2\n-- Revises: a1\n-- migrate:up transaction:false\n\
+         CREATE TABLE b (id INTEGER);\nCREATE INDEX ix_b_with_a_long_name_to_cut_short ON b (id) WHERE id > 1000000;\n\
+         -- migrate:down\nDROP TABLE b;\n",
+    );
+    let m = h.load();
+    let url = h.sqlite_url();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("a1").await.unwrap();
+    // What a process killed between the last statement and the bookkeeping
+    // leaves: both statements done, the row started and never finished.
+    tests::exec(
+        &url,
+        "CREATE TABLE b (id INTEGER); INSERT INTO migrator_log (revision, operation, started_at, success, \
+         statements_done, tool_version) VALUES ('b2', 'upgrade', '2026-01-01 00:00:00.000', 0, 2, 'test')",
+    )
+    .await;
+    let text = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(
+        text.contains("was interrupted during upgrade after all 2 of its statements completed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Every statement took effect, but the revision was not recorded as done"),
+        "{text}"
+    );
+    assert!(!text.contains("of 2 (``)"), "{text}");
+    // Stopped after the first: the second is named, cut at a word.
+    tests::exec(
+        &url,
+        "UPDATE migrator_log SET statements_done = 1 WHERE revision = 'b2'",
+    )
+    .await;
+    let text = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(
+        text.contains("at statement 2 of 2 (`CREATE INDEX ix_b_with_a_long_name_to_cut_short ON b (id) ...`)"),
+        "{text}"
+    );
+    assert!(text.contains("Its first statement took effect"), "{text}");
+    db.close().await;
+}

@@ -2,7 +2,7 @@
 //! panic on bad input.
 
 // Test helpers: a panic is a test failure with a location.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::Output;
