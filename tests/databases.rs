@@ -55,6 +55,7 @@ on_all_databases!(
     a_transactional_and_a_transaction_false_section_run_in_file_order,
     autogenerate_quotes_odd_names_and_drops_the_real_primary_key,
     a_table_that_exists_already_points_to_stamp,
+    the_sql_examples_of_the_docs_run,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -681,4 +682,55 @@ async fn a_table_that_exists_already_points_to_stamp(url: String, _dialect: Dial
     assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), 2);
     assert_eq!(tables(&url).await, ["t1", "t2", "t3"]);
     db.close().await;
+}
+
+/// Every ```sql block of docs/*.md.
+fn docs_sql_examples() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("```sql\n") {
+            let body = &rest[start + 7..];
+            let end = body.find("```").unwrap();
+            // Blocks indented in a list keep their indentation: drop it.
+            let block: String = body[..end].lines().map(|l| format!("{}\n", l.trim_start())).collect();
+            found.push((path.file_name().unwrap().to_string_lossy().into_owned(), block));
+            rest = &body[end..];
+        }
+    }
+    found
+}
+
+async fn the_sql_examples_of_the_docs_run(url: String, _dialect: Dialect) {
+    let examples = docs_sql_examples();
+    assert!(!examples.is_empty(), "docs/format.md shows at least one revision");
+    for (n, (file, sql)) in examples.iter().enumerate() {
+        let h = History::new();
+        let text = if sql.contains("Revision ID") {
+            sql.clone()
+        } else {
+            format!("-- example {n} of {file}\n-- Revision ID: doc{n}\n\n{sql}")
+        };
+        h.write("00001_example.sql", &text);
+        let m = h.load();
+        let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+        if let Err(e) = db.upgrade("heads").await {
+            panic!("the example of {file} fails: {e}\n{text}");
+        }
+        if m.revisions[0].is_reversible(db.dialect()) {
+            db.downgrade("base").await.unwrap();
+        }
+        db.close().await;
+        for t in tables(&url).await {
+            exec(&url, &format!("DROP TABLE {t}")).await;
+        }
+        exec(&url, "DROP TABLE migrator_log").await;
+        exec(&url, "DROP TABLE migrator_version").await;
+    }
 }
