@@ -1,6 +1,7 @@
 //! One revision file from text to [`Revision`].
 
 use super::checksum::checksum;
+use super::content::check_content;
 use super::header::parse_header;
 use super::section::parse_marker;
 use crate::{Checksum, Diagnostic, Dialect, Direction, HeaderLines, List, Revision, Section};
@@ -69,6 +70,9 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
     }
     let header = parse_header(&header_lines, &mut errors);
     check_sections(&sections, &mut errors);
+    for section in &sections {
+        check_content(section, &mut errors);
+    }
 
     let id_line = header.id.as_ref().map_or(0, |(_, l)| *l);
     let id = match header.id {

@@ -1,6 +1,7 @@
 //! The revision file format: header, sections and checksums (spec §2).
 
 mod checksum;
+mod content;
 mod file;
 mod header;
 mod section;
