@@ -102,6 +102,11 @@ impl Settings {
             .or(config.version_table.clone())
             .unwrap_or_else(|| bookkeeping::DEFAULT_VERSION_TABLE.to_owned());
         bookkeeping::check_identifier(&version_table).map_err(|e| UsageError(format!("version table: {e}")))?;
+        // Checked here once, for online runs and offline scripts alike.
+        let version_table_schema = g.version_table_schema.clone().or(config.version_table_schema.clone());
+        if let Some(schema) = &version_table_schema {
+            bookkeeping::check_schema(schema).map_err(|e| UsageError(format!("version table schema: {e}")))?;
+        }
         let verbosity = if g.quiet {
             Verbosity::Quiet
         } else if g.verbose {
@@ -121,7 +126,7 @@ impl Settings {
             version_table,
             verbosity,
             json: g.json,
-            version_table_schema: g.version_table_schema.clone().or(config.version_table_schema.clone()),
+            version_table_schema,
             lock_timeout: std::time::Duration::from_secs(g.lock_timeout.or(config.lock_timeout).unwrap_or(60)),
             lock: !g.no_lock,
             file_template: config.file_template.clone(),

@@ -150,12 +150,19 @@ pub(crate) struct NewFile<'a> {
     pub down: &'a str,
 }
 
+/// A message as one header line: line breaks and other control characters
+/// become spaces, so that no message can add header keys or sections.
+pub(crate) fn one_line(message: &str) -> String {
+    let spaced: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The text of a new revision file.
 pub(crate) fn revision_file(f: &NewFile<'_>, at: &Stamp) -> String {
     let [y, mo, d, h, mi, s] = at.parts;
     let mut t = format!(
         "-- {}\n--\n-- Revision ID: {}\n-- Revises: {}\n-- Create Date: {y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}\n",
-        f.message,
+        one_line(f.message),
         f.id,
         f.revises.join(", ")
     );
@@ -218,5 +225,31 @@ mod tests {
         assert_eq!(parse_offset("-05:30"), Some(-19800));
         assert_eq!(parse_offset("Europe/Paris"), None);
         assert!(now_in(Some("Mars/Olympus")).is_err());
+    }
+
+    #[test]
+    fn a_message_is_one_line() {
+        let evil = "add index\n-- Revision ID: evil1\n-- migrate:up sqlite\nDROP TABLE users;\r-- migrate:down sqlite";
+        let text = revision_file(
+            &NewFile {
+                message: evil,
+                id: "good1",
+                revises: &[],
+                labels: &[],
+                depends_on: &[],
+                up: "",
+                down: "",
+            },
+            &AT,
+        );
+        let parsed = migrator_core::parse_revision("x.sql", &text).unwrap();
+        assert_eq!(parsed.id, "good1");
+        assert!(
+            parsed.message.starts_with("add index -- Revision ID: evil1"),
+            "{}",
+            parsed.message
+        );
+        assert_eq!(parsed.sections.len(), 2, "{text}");
+        assert!(parsed.sections.iter().all(|s| s.sql.trim().is_empty()), "{text}");
     }
 }

@@ -34,6 +34,26 @@ impl Default for Tables {
 /// Checks a table or schema name: letters, digits and `_`, not starting
 /// with a digit, at most 63 characters.
 pub fn check_identifier(name: &str) -> Result<(), String> {
+    check_name(name, "table")
+}
+
+/// Checks a schema name for the version and log tables: a valid name, and
+/// not a temporary schema (SQLite's `temp`, PostgreSQL's `pg_temp`), whose
+/// tables vanish with the connection, so that every run would apply the
+/// whole history again.
+pub fn check_schema(name: &str) -> Result<(), String> {
+    check_name(name, "schema")?;
+    let lower = name.to_ascii_lowercase();
+    if lower == "temp" || lower == "temporary" || lower.starts_with("pg_temp") {
+        return Err(format!(
+            "`{name}` is a temporary schema: the version table would vanish with the connection and every run \
+             would apply the whole history again; name a permanent schema"
+        ));
+    }
+    Ok(())
+}
+
+fn check_name(name: &str, what: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 63
         && !name.starts_with(|c: char| c.is_ascii_digit())
@@ -42,7 +62,7 @@ pub fn check_identifier(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{name}` is not a valid table name; use letters, digits and `_` (at most 63 characters)"
+            "`{name}` is not a valid {what} name; use letters, digits and `_` (at most 63 characters)"
         ))
     }
 }

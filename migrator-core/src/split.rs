@@ -53,7 +53,14 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
                 i = skip_line(bytes, i, dialect == Dialect::Postgres);
             }
             b'#' if dialect == Dialect::Mysql => i = skip_line(bytes, i, false),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block(bytes, i, dialect == Dialect::Postgres),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // MySQL's executable comments (`/*!40101 SET ... */`,
+                // MariaDB's `/*M!...*/`) are code the server runs.
+                if dialect == Dialect::Mysql && matches!(bytes.get(i + 2), Some(b'!' | b'M')) {
+                    has_code = true;
+                }
+                i = skip_block(bytes, i, dialect == Dialect::Postgres);
+            }
             b'$' if dialect == Dialect::Postgres => match dollar_tag(bytes, i) {
                 Some(tag) => {
                     i = skip_dollar(bytes, i, tag);
@@ -410,5 +417,15 @@ mod tests {
         // MySQL: `--` without white space after it is not a comment.
         let my = split("UPDATE t SET a = 5--2;\nSELECT 1;", Dialect::Mysql);
         assert_eq!(my, [(1, "UPDATE t SET a = 5--2"), (2, "SELECT 1")]);
+    }
+
+    #[test]
+    fn mysql_executable_comments_are_statements() {
+        let sql = "/*!40101 SET NAMES utf8mb4 */;\n/*!50000 CREATE TABLE hidden (a INT) */;\n/* plain */;\nSELECT 1;";
+        let parts = split(sql, Dialect::Mysql);
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[1], (2, "/*!50000 CREATE TABLE hidden (a INT) */"));
+        // Elsewhere they are comments.
+        assert_eq!(split(sql, Dialect::Postgres).len(), 1);
     }
 }

@@ -10,7 +10,7 @@ use super::hooks::{self, OnStep, RunHooks};
 use super::lock;
 use super::run::{self, StepError};
 use super::state::{self, Recorded, Unfinished};
-use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier};
+use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier, check_schema};
 use crate::{DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc};
 
 /// How many times a SQLite run without the lock (`--no-lock`) plans again
@@ -223,7 +223,7 @@ impl<'m> Migrator<'m> {
         check_identifier(&self.tables.version).map_err(Error::Config)?;
         check_identifier(&self.tables.log).map_err(Error::Config)?;
         if let Some(schema) = &self.tables.schema {
-            check_identifier(schema).map_err(Error::Config)?;
+            check_schema(schema).map_err(Error::Config)?;
         }
         let graph = match self.graph {
             Some(graph) => graph,

@@ -17,9 +17,8 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
     let mut body: Vec<&str> = Vec::new();
     let mut in_header = true;
 
-    for (i, raw) in text.split('\n').enumerate() {
+    for (i, line) in lines(text).enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
         match parse_marker(line) {
             Some(Ok(marker)) => {
                 finish_section(&mut sections, &mut body);
@@ -112,6 +111,25 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
     };
     revision.checksums = Dialect::ALL.map(|d| upgrade_checksum(&revision, d));
     Ok(revision)
+}
+
+/// The lines of a file, ended by LF, CRLF or a lone CR (old Mac files).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.find(['\n', '\r']) {
+            Some(i) => {
+                let after = if t[i..].starts_with("\r\n") { i + 2 } else { i + 1 };
+                rest = Some(&t[after..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
 }
 
 fn owned(values: Vec<String>) -> List<crate::Text> {
@@ -386,5 +404,27 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
                 [format!("x.sql:3: unknown header key `{key}`; did you mean `Revises`?")]
             );
         }
+    }
+
+    #[test]
+    fn cr_only_files_and_control_characters_in_labels() {
+        let r = parse_revision(
+            "a.sql",
+            "-- m\r-- Revision ID: r1\r-- migrate:up\rCREATE TABLE t (x INT);\r-- migrate:down\r",
+        )
+        .unwrap();
+        assert_eq!(r.id, "r1");
+        assert_eq!(
+            r.body(Direction::Up, Dialect::Sqlite)
+                .sections()
+                .next()
+                .unwrap()
+                .sql
+                .trim(),
+            "CREATE TABLE t (x INT);"
+        );
+        let e = errors("-- m\n-- Revision ID: r1\n-- Branch Labels: a\u{7}b\n-- migrate:up\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("the control character '\\u{7}'"), "{e:?}");
     }
 }

@@ -57,10 +57,16 @@ pub fn check_branch_label(label: &str) -> Result<(), String> {
     }
     if let Some(bad) = label
         .chars()
-        .find(|c| c.is_whitespace() || matches!(c, '@' | ',' | ':' | '+'))
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | ',' | ':' | '+'))
     {
         return Err(format!(
-            "branch label `{label}` contains `{bad}`; use letters, digits, `_` and `-`"
+            "branch label `{}` contains {}; use letters, digits, `_` and `-`",
+            label.escape_debug(),
+            if bad.is_control() {
+                format!("the control character {:?}", bad)
+            } else {
+                format!("`{bad}`")
+            }
         ));
     }
     if label.starts_with('-') || is_reserved(label) {

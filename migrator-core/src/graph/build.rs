@@ -60,6 +60,37 @@ impl<'m> Graph<'m> {
             }
         }
 
+        // Ids that differ only in case are one row in MySQL's version table
+        // (its default collation ignores case): refuse them everywhere.
+        // Only ids with an upper-case letter can clash, so the common
+        // lower-case histories allocate nothing here.
+        let mut folded: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (i, r) in revs.iter().enumerate() {
+            if !r.id.bytes().any(|b| b.is_ascii_uppercase()) {
+                continue;
+            }
+            let lower = r.id.to_ascii_lowercase();
+            let other = ids
+                .get(lower.as_str())
+                .copied()
+                .filter(|&j| j != i)
+                .or_else(|| folded.get(&lower).copied());
+            match other {
+                Some(j) => errors.push(at(
+                    i,
+                    r.lines.id,
+                    format!(
+                        "revision id `{}` differs from `{}` ({}) only in case, which MySQL's version table cannot \
+                         tell apart; give one of them a new id",
+                        r.id, revs[j].id, revs[j].path
+                    ),
+                )),
+                None => {
+                    folded.insert(lower, i);
+                }
+            }
+        }
+
         let mut label_owner = IdMap::default();
         for (i, r) in revs.iter().enumerate() {
             for label in r.branch_labels.iter() {
@@ -72,7 +103,7 @@ impl<'m> Graph<'m> {
                             revs[owner].id, revs[owner].path
                         ),
                     ));
-                } else if let Some(&owner) = ids.get(&**label).filter(|&&o| o != i) {
+                } else if let Some(&owner) = ids.get(&**label) {
                     errors.push(at(
                         i,
                         r.lines.branch_labels,
@@ -90,8 +121,14 @@ impl<'m> Graph<'m> {
         let mut parents = Adjacency::with_capacity(n, n);
         let mut deps = Adjacency::with_capacity(n, 0);
         for (i, r) in revs.iter().enumerate() {
-            for p in r.revises.iter() {
-                if **p == *r.id {
+            for (k, p) in r.revises.iter().enumerate() {
+                if r.revises[..k].contains(p) {
+                    errors.push(at(
+                        i,
+                        r.lines.revises,
+                        format!("revision {} names `{p}` twice in Revises; keep one", r.id),
+                    ));
+                } else if **p == *r.id {
                     errors.push(at(
                         i,
                         r.lines.revises,

@@ -233,6 +233,18 @@ fn verification_reports_every_problem() {
 }
 
 #[test]
+fn ids_and_labels_that_cannot_be_told_apart_and_repeated_parents() {
+    let m = migrations("abc\nABC <- abc\nAbD <- ABC\nabd <- AbD\nb <- abd abd\nc <- b label: c");
+    expect![[r#"
+        4 problems in the migrations:
+        001_ABC.sql:1: revision id `ABC` differs from `abc` (000_abc.sql) only in case, which MySQL's version table cannot tell apart; give one of them a new id
+        002_AbD.sql:1: revision id `AbD` differs from `abd` (003_abd.sql) only in case, which MySQL's version table cannot tell apart; give one of them a new id
+        004_b.sql:2: revision b names `abd` twice in Revises; keep one
+        005_c.sql:4: branch label `c` is also the id of revision 005_c.sql; choose another label"#]]
+    .assert_eq(&Graph::new(&m).unwrap_err().to_string());
+}
+
+#[test]
 fn accidental_heads_are_refused_but_labelled_branches_pass() {
     let mut m = migrations("a\nb <- a\nc <- a");
     m.allow_multiple_heads = false;
