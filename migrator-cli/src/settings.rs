@@ -12,6 +12,10 @@ use crate::flags::Global;
 /// The database URL used when none is given.
 pub(crate) const DEFAULT_URL: &str = "sqlite://migrator.db";
 
+/// The longest `--lock-timeout` (a day): SQLite's busy timeout, which it
+/// also sets, holds at most about 24 days in milliseconds.
+const MAX_LOCK_TIMEOUT: u64 = 86_400;
+
 /// How much to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Verbosity {
@@ -115,6 +119,13 @@ impl Settings {
             Verbosity::Normal
         };
         let dir = g.dir.clone().or(config.directory.clone());
+        let lock_timeout = g.lock_timeout.or(config.lock_timeout).unwrap_or(60);
+        if lock_timeout > MAX_LOCK_TIMEOUT {
+            return Err(UsageError(format!(
+                "a lock timeout of {lock_timeout} s is more than a day ({MAX_LOCK_TIMEOUT} s); give a shorter one"
+            )));
+        }
+        let lock_timeout = std::time::Duration::from_secs(lock_timeout);
         Ok(Settings {
             raw_url,
             url,
@@ -127,7 +138,7 @@ impl Settings {
             verbosity,
             json: g.json,
             version_table_schema,
-            lock_timeout: std::time::Duration::from_secs(g.lock_timeout.or(config.lock_timeout).unwrap_or(60)),
+            lock_timeout,
             lock: !g.no_lock,
             file_template: config.file_template.clone(),
             truncate_slug_length: config.truncate_slug_length,

@@ -1311,3 +1311,51 @@ async fn the_documented_pg_dump_hook_works() {
 async fn the_documented_mariadb_dump_hook_works() {
     documented_backup_hook(tests::Server::Mysql).await;
 }
+
+#[test]
+fn settings_that_would_hurt_are_refused() {
+    let tmp = demo();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--version-table-schema", "temp", "upgrade"],
+            "`temp` is a temporary schema",
+        ),
+        (
+            &[
+                "-d",
+                "postgres://u@h/db",
+                "--version-table-schema",
+                "pg_temp",
+                "upgrade",
+                "--sql",
+            ],
+            "temporary schema",
+        ),
+        (
+            &[
+                "--version-table-schema",
+                "main\".\"t0\" (a INT); DROP TABLE victim; CREATE TABLE IF NOT EXISTS \"main",
+                "upgrade",
+                "--sql",
+            ],
+            "not a valid schema name",
+        ),
+        (&["--lock-timeout", "2147484", "upgrade"], "more than a day"),
+        (&["--lock-timeout", "99999999999999999999", "upgrade"], "error"),
+    ];
+    for (args, message) in cases {
+        let out = migrator(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("panicked"));
+    }
+    std::fs::write(tmp.path().join("migrator.toml"), "file_template = \"../%(rev)s\"\n").unwrap();
+    let out = migrator(tmp.path(), &["revision", "-m", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("leaves the migrations directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!tmp.path().join("x.sql").exists() && files(tmp.path()).iter().all(|f| !f.ends_with(".sql")));
+}

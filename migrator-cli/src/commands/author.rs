@@ -124,6 +124,17 @@ fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRe
     let slug = template::slug(new.message, settings.truncate_slug_length.unwrap_or(40));
     let tpl = settings.file_template.as_deref().unwrap_or(template::DEFAULT_TEMPLATE);
     let name = template::render(tpl, &id, &slug, &at).map_err(UsageError)?;
+    // The template may make folders below the migrations directory, never
+    // a path outside it.
+    let escapes = std::path::Path::new(&name)
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if escapes {
+        bail!(UsageError(format!(
+            "file_template `{tpl}` gives `{name}`, which leaves the migrations directory; use a name relative to \
+             it, without `..` or a leading `/`"
+        )));
+    }
     let path = dir.join(format!("{name}.sql"));
     let file = template::NewFile {
         message: new.message,
