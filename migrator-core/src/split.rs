@@ -29,6 +29,9 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
     let mut depth: i32 = 0;
     let mut compound: Option<bool> = None;
     let mut has_code = false;
+    // Line numbers are counted once over the whole text, not again from
+    // the start for every statement (which made 100,000 statements slow).
+    let mut lines = LineCounter::default();
     while i < bytes.len() {
         let c = bytes[i];
         match c {
@@ -69,7 +72,7 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
                 None => i += 1,
             },
             b';' if depth <= 0 => {
-                push(&mut out, sql, start, i, has_code);
+                push(&mut out, &mut lines, sql, start, i, has_code);
                 i += 1;
                 start = i;
                 depth = 0;
@@ -96,18 +99,41 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
             }
         }
     }
-    push(&mut out, sql, start, bytes.len(), has_code);
+    push(&mut out, &mut lines, sql, start, bytes.len(), has_code);
     out
 }
 
-fn push<'a>(out: &mut Vec<Statement<'a>>, sql: &'a str, start: usize, end: usize, has_code: bool) {
+/// Lines counted up to a position, advancing only forward.
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    /// The one-based line of byte `pos`, which is never before the last.
+    fn line_of(&mut self, sql: &str, pos: usize) -> usize {
+        self.line += sql.as_bytes()[self.at..pos].iter().filter(|&&b| b == b'\n').count();
+        self.at = pos;
+        self.line + 1
+    }
+}
+
+fn push<'a>(
+    out: &mut Vec<Statement<'a>>,
+    lines: &mut LineCounter,
+    sql: &'a str,
+    start: usize,
+    end: usize,
+    has_code: bool,
+) {
     if !has_code {
         return;
     }
     let text = &sql[start..end];
     let trimmed = text.trim();
     let lead = text.len() - text.trim_start().len();
-    let line = 1 + sql[..start + lead].bytes().filter(|b| *b == b'\n').count();
+    let line = lines.line_of(sql, start + lead);
     out.push(Statement {
         sql: trimmed,
         line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -275,8 +301,9 @@ fn object_kind(statement: &str) -> Option<String> {
                 before = b'a';
                 i = end;
             }
-            // Past the head: the kind would have come before any `(`.
-            b'(' => return None,
+            // Past the head: the kind would have come before any `(`, and
+            // surely before the statement's end.
+            b'(' | b';' => return None,
             c => {
                 if !c.is_ascii_whitespace() {
                     before = c;

@@ -109,7 +109,17 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
             branch_labels: header.branch_labels.line,
         },
     };
-    revision.checksums = Dialect::ALL.map(|d| upgrade_checksum(&revision, d));
+    // Dialects that run the same sections share one checksum: hashed once.
+    let mut checksums: Vec<(Vec<u32>, Checksum)> = Vec::with_capacity(3);
+    revision.checksums = Dialect::ALL.map(|d| {
+        let key: Vec<u32> = revision.body(Direction::Up, d).sections().map(|s| s.line).collect();
+        if let Some((_, c)) = checksums.iter().find(|(k, _)| *k == key) {
+            return *c;
+        }
+        let c = upgrade_checksum(&revision, d);
+        checksums.push((key, c));
+        c
+    });
     Ok(revision)
 }
 
