@@ -388,6 +388,53 @@ def bench_large(n, rows, memory):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def bench_sections(migrator, rows):
+    """One revision with a long section: 60,000 statements applied (the
+    floor: sqlite3 running the same statements in one transaction), and
+    the offline script of 100,000 statements (the floor: sqlite3 running
+    that script). Rows are listed under the statement count."""
+    work = tempfile.mkdtemp(prefix="migrator-bench-sections-")
+    try:
+        for count in (60000, 100000):
+            m = os.path.join(work, "m%d" % count)
+            os.makedirs(m)
+            inserts = "\n".join("INSERT INTO t (id, v) VALUES (%d, 'value %d; x');" % (i, i) for i in range(count))
+            with open(os.path.join(m, "a.sql"), "w") as f:
+                f.write("-- long\n-- Revision ID: a1\n-- migrate:up\nCREATE TABLE t (id INTEGER, v TEXT);\n%s\n"
+                        "-- migrate:down\nDROP TABLE t;\n" % inserts)
+            with open(os.path.join(work, "plain%d.sql" % count), "w") as f:
+                f.write("BEGIN;\nCREATE TABLE t (id INTEGER, v TEXT);\n%s\nCOMMIT;\n" % inserts)
+
+        def fresh(*names):
+            def go():
+                for name in names:
+                    for suffix in ("", "-journal", "-wal", "-shm", "-migrator-lock"):
+                        p = os.path.join(work, name + suffix)
+                        if os.path.exists(p):
+                            os.remove(p)
+            return go
+
+        ours, floor = timed_in_turns([
+            {"cmd": [migrator, "--dir", "m60000", "-q", "-d", "sqlite://a.db", "upgrade"], "setup": fresh("a.db")},
+            {"cmd": ["sqlite3", "b.db"], "stdin": os.path.join(work, "plain60000.sql"), "setup": fresh("b.db")},
+        ], work)
+        rows.append((60000, "statements in one section, applied (sqlite3: the same in one transaction)", ours, floor))
+        script = os.path.join(work, "script.sql")
+
+        def offline():
+            with open(script, "w") as out:
+                subprocess.run([migrator, "--dir", "m100000", "-d", "sqlite://c.db", "upgrade", "--sql"], cwd=work,
+                               stdout=out, check=True)
+        offline()
+        ours, floor = timed_in_turns([
+            {"cmd": [migrator, "--dir", "m100000", "-d", "sqlite://c.db", "upgrade", "--sql"]},
+            {"cmd": ["sqlite3", "d.db"], "stdin": script, "setup": fresh("d.db")},
+        ], work)
+        rows.append((100000, "statements written as an offline script (sqlite3: running it)", ours, floor))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 PG_ADMIN = os.environ.get("MIGRATOR_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
 MY_ADMIN = os.environ.get("MIGRATOR_BENCH_MYSQL", "mysql://root@127.0.0.1:3306/test")
 
@@ -516,6 +563,7 @@ def main():
             bench_large(n, rows, memory)
         else:
             bench(n, migrator, rows, memory)
+    bench_sections(migrator, rows)
     # The servers, at the sizes up to MIGRATOR_BENCH_SERVER_MAX (default 10000).
     server_max = int(os.environ.get("MIGRATOR_BENCH_SERVER_MAX", "10000"))
     for n in [n for n in sizes if n <= server_max]:
