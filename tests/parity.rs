@@ -570,7 +570,11 @@ fn corpus(dialect: Dialect, rng: &mut Rng) -> String {
         Dialect::Mysql => format!("`{name}`"),
         _ => format!("\"{name}\""),
     };
-    let tables = ["event".to_owned(), q("trigger"), q("semi;colon -- x /* y")];
+    let mut tables = vec!["event".to_owned(), q("trigger"), q("semi;colon -- x /* y")];
+    if dialect == Dialect::Sqlite {
+        // SQLite's bracket quoting.
+        tables.push("[br;acket]".to_owned());
+    }
     let texts = [
         "a;b",
         "it's; here",

@@ -44,6 +44,11 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
                 i = skip_quoted(bytes, i, b'"', dialect == Dialect::Mysql);
                 has_code = true;
             }
+            // SQLite also quotes identifiers in brackets (`[t;x]`).
+            b'[' if dialect == Dialect::Sqlite => {
+                i = bytes[i..].iter().position(|&b| b == b']').map_or(bytes.len(), |p| i + p + 1);
+                has_code = true;
+            }
             b'`' if dialect != Dialect::Postgres => {
                 i = skip_quoted(bytes, i, b'`', false);
                 has_code = true;
@@ -454,5 +459,11 @@ mod tests {
         assert_eq!(parts[1], (2, "/*!50000 CREATE TABLE hidden (a INT) */"));
         // Elsewhere they are comments.
         assert_eq!(split(sql, Dialect::Postgres).len(), 1);
+    }
+
+    #[test]
+    fn sqlite_bracket_identifiers() {
+        let parts = split("CREATE TABLE [t;x] ([a;b] INT);\nINSERT INTO [t;x] VALUES (1);", Dialect::Sqlite);
+        assert_eq!(parts, [(1, "CREATE TABLE [t;x] ([a;b] INT)"), (2, "INSERT INTO [t;x] VALUES (1)")]);
     }
 }
