@@ -405,3 +405,51 @@ async fn passwords_never_appear() {
     assert!(!log.is_empty());
     assert!(log.iter().all(|row| !row.contains("s3cretPW")), "{log:?}");
 }
+
+/// The session holding the PostgreSQL advisory lock is ended by the server
+/// (an operator's pg_terminate_backend, a failover) in the middle of a
+/// revision: that runner must fail, never finish without the lock while
+/// another runner takes it.
+#[tokio::test]
+async fn losing_the_lock_session_fails_the_run_postgres() {
+    let Some(db) = server_db(Server::Postgres).await else {
+        return;
+    };
+    let url = db.url.as_str();
+    let h = slow_history(Some(Server::Postgres));
+    let dir = h.migrations_dir();
+    let child = migrator()
+        .arg("--dir")
+        .arg(&dir)
+        .args(["-q", "-d", url, "upgrade", "head"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while current(url, &dir) != "r1" {
+        assert!(Instant::now() < deadline, "r1 was never applied");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // End exactly the session that holds the advisory lock.
+    let ended = tests::scalar(
+        url,
+        "SELECT CAST(COUNT(pg_terminate_backend(l.pid)) AS TEXT) FROM pg_locks l \
+         JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = current_database()",
+    )
+    .await;
+    assert_eq!(ended.as_deref(), Some("1"), "one session held the lock");
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the runner went on without its lock");
+    assert_eq!(current(url, &dir), "r1", "r2 is not recorded");
+    // The next runner takes the lock and finishes.
+    exec(url, "INSERT INTO skip_sleep (x) VALUES (1)").await;
+    let next = migrator()
+        .arg("--dir")
+        .arg(&dir)
+        .args(["-q", "-d", url, "upgrade", "head"])
+        .output()
+        .unwrap();
+    assert!(next.status.success(), "{}", String::from_utf8_lossy(&next.stderr));
+    assert_eq!(current(url, &dir), "r3 (head)");
+}

@@ -46,7 +46,10 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
             }
             // SQLite also quotes identifiers in brackets (`[t;x]`).
             b'[' if dialect == Dialect::Sqlite => {
-                i = bytes[i..].iter().position(|&b| b == b']').map_or(bytes.len(), |p| i + p + 1);
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b']')
+                    .map_or(bytes.len(), |p| i + p + 1);
                 has_code = true;
             }
             b'`' if dialect != Dialect::Postgres => {
@@ -463,7 +466,16 @@ mod tests {
 
     #[test]
     fn sqlite_bracket_identifiers() {
-        let parts = split("CREATE TABLE [t;x] ([a;b] INT);\nINSERT INTO [t;x] VALUES (1);", Dialect::Sqlite);
-        assert_eq!(parts, [(1, "CREATE TABLE [t;x] ([a;b] INT)"), (2, "INSERT INTO [t;x] VALUES (1)")]);
+        let parts = split(
+            "CREATE TABLE [t;x] ([a;b] INT);\nINSERT INTO [t;x] VALUES (1);",
+            Dialect::Sqlite,
+        );
+        assert_eq!(
+            parts,
+            [
+                (1, "CREATE TABLE [t;x] ([a;b] INT)"),
+                (2, "INSERT INTO [t;x] VALUES (1)")
+            ]
+        );
     }
 }

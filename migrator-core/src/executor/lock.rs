@@ -1,5 +1,5 @@
-//! Serialising concurrent runners: PostgreSQL advisory locks on a dedicated
-//! connection, MySQL `GET_LOCK`, and on a SQLite file an exclusive `flock`
+//! Serialising concurrent runners: PostgreSQL advisory locks and MySQL
+//! `GET_LOCK` on the working connection, and on a SQLite file an exclusive `flock`
 //! on a lock file beside it (`<database>-migrator-lock`), held for the
 //! whole run so that `transaction:false` sections, which run outside any
 //! transaction, are serialised too. The operating system releases every
@@ -20,8 +20,8 @@ use crate::{DatabaseUrl, Dialect, SqliteTarget};
 pub(crate) enum Lock {
     /// Nothing held (SQLite, or `--no-lock`).
     None,
-    /// A PostgreSQL session advisory lock on its own connection.
-    Postgres(Db, i64),
+    /// A PostgreSQL session advisory lock on the working connection.
+    Postgres(i64),
     /// A MySQL named lock on the main connection.
     Mysql(String),
     /// An exclusive `flock` on the lock file beside a SQLite database;
@@ -98,19 +98,15 @@ pub(crate) async fn acquire(
             // An in-memory database has one connection: nothing to serialise.
             _ => Ok(Lock::None),
         },
+        // On the working connection itself: if that connection is lost,
+        // the lock goes with it and so does the work, so no runner can go
+        // on without the lock while another takes it.
         Dialect::Postgres => {
-            let Some(connected) = Db::connect(url, timeout).await else {
-                return Ok(Lock::None);
-            };
-            let mut conn = connected.map_err(|cause| Error::Connect {
-                url: url.to_string(),
-                cause,
-            })?;
             let key = tables.lock_key();
             let started = Instant::now();
             let mut wait = Duration::from_millis(20);
             loop {
-                let got = conn
+                let got = db
                     .rows(
                         "SELECT CAST(pg_try_advisory_lock($1) AS TEXT)",
                         &[Value::OptInt(Some(key))],
@@ -118,10 +114,9 @@ pub(crate) async fn acquire(
                     .await
                     .context(|| "cannot take the migration lock (pg_try_advisory_lock)".to_owned())?;
                 if got.first().and_then(|r| r.first()).and_then(|v| v.as_deref()) == Some("true") {
-                    return Ok(Lock::Postgres(conn, key));
+                    return Ok(Lock::Postgres(key));
                 }
                 if started.elapsed() >= timeout {
-                    conn.close().await;
                     return Err(Error::LockTimeout { waited: timeout });
                 }
                 tokio::time::sleep(wait.min(timeout.saturating_sub(started.elapsed()))).await;
@@ -162,14 +157,17 @@ impl Lock {
             Lock::Sqlite(file) => {
                 let _ = file.unlock();
             }
-            Lock::Postgres(mut conn, key) => {
-                let _ = conn
+            Lock::Postgres(key) => {
+                // A transaction left open by a failure would refuse the
+                // unlock: end it first (a no-op otherwise). Should the
+                // unlock still fail, closing the connection releases it.
+                let _ = db.rollback().await;
+                let _ = db
                     .rows(
                         "SELECT CAST(pg_advisory_unlock($1) AS TEXT)",
                         &[Value::OptInt(Some(key))],
                     )
                     .await;
-                conn.close().await;
             }
             Lock::Mysql(key) => {
                 let _ = db
