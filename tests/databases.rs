@@ -56,6 +56,7 @@ on_all_databases!(
     autogenerate_quotes_odd_names_and_drops_the_real_primary_key,
     a_table_that_exists_already_points_to_stamp,
     the_sql_examples_of_the_docs_run,
+    two_histories_in_one_database_keep_two_logs,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -733,4 +734,31 @@ async fn the_sql_examples_of_the_docs_run(url: String, _dialect: Dialect) {
         exec(&url, "DROP TABLE migrator_log").await;
         exec(&url, "DROP TABLE migrator_version").await;
     }
+}
+
+async fn two_histories_in_one_database_keep_two_logs(url: String, _dialect: Dialect) {
+    let mut a = History::new();
+    a.revision("a1", &[], "CREATE TABLE ta (id INTEGER);", "DROP TABLE ta;");
+    let mut b = History::new();
+    b.revision("b1", &[], "CREATE TABLE tb (id INTEGER);", "DROP TABLE tb;");
+    let (ma, mb) = (a.load(), b.load());
+    for _ in 0..2 {
+        let mut db = Migrator::new(&ma).version_table("va").connect(&url).await.unwrap();
+        db.upgrade("heads").await.unwrap();
+        assert_eq!(db.current().await.unwrap(), ["a1"]);
+        db.close().await;
+        let mut db = Migrator::new(&mb).version_table("vb").connect(&url).await.unwrap();
+        db.upgrade("heads").await.unwrap();
+        assert_eq!(db.current().await.unwrap(), ["b1"]);
+        assert!(
+            db.status()
+                .await
+                .unwrap()
+                .iter()
+                .all(|s| s.state == RevisionState::Applied)
+        );
+        db.close().await;
+    }
+    let logs = scalar(&url, "SELECT CAST(COUNT(*) AS CHAR(10)) FROM va_log").await;
+    assert_eq!(logs.map(|s| s.trim().to_owned()).as_deref(), Some("1"));
 }

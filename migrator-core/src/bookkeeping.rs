@@ -21,6 +21,30 @@ pub struct Tables {
     pub schema: Option<String>,
 }
 
+/// The log table that belongs to a version table: `migrator_log` for
+/// `migrator_version` and for `alembic_version` (one history adopted from
+/// Alembic), `<name>_log` for any other, so that two histories kept in one
+/// database by two version tables keep two logs.
+pub fn log_table_for(version_table: &str) -> String {
+    if version_table == DEFAULT_VERSION_TABLE || version_table == "alembic_version" {
+        DEFAULT_LOG_TABLE.to_owned()
+    } else {
+        format!("{version_table}_log")
+    }
+}
+
+impl Tables {
+    /// The tables of one history: `version` and its log table
+    /// ([`log_table_for`]), in `schema` if given.
+    pub fn for_version_table(version: &str, schema: Option<String>) -> Tables {
+        Tables {
+            version: version.to_owned(),
+            log: log_table_for(version),
+            schema,
+        }
+    }
+}
+
 impl Default for Tables {
     fn default() -> Self {
         Tables {

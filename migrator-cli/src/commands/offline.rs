@@ -29,11 +29,7 @@ fn start_rows(graph: &Graph<'_>, start: Option<&str>) -> Result<Vec<usize>> {
 }
 
 fn tables(settings: &Settings) -> Tables {
-    Tables {
-        version: settings.version_table.clone(),
-        schema: settings.version_table_schema.clone(),
-        ..Tables::default()
-    }
+    Tables::for_version_table(&settings.version_table, settings.version_table_schema.clone())
 }
 
 fn print(settings: &Settings, plan: &Plan<'_, '_>, from_base: bool) -> Result<ExitCode> {

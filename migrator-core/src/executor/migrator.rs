@@ -137,6 +137,8 @@ pub struct Migrator<'m> {
     lock: bool,
     access: Access,
     backup: Option<std::path::PathBuf>,
+    /// `log_table` was called: `version_table` leaves the log alone.
+    log_named: bool,
 }
 
 impl<'m> Migrator<'m> {
@@ -151,6 +153,7 @@ impl<'m> Migrator<'m> {
             lock: true,
             access: Access::ReadWrite,
             backup: None,
+            log_named: false,
         }
     }
 
@@ -162,9 +165,15 @@ impl<'m> Migrator<'m> {
         m
     }
 
-    /// Uses another version table, e.g. `alembic_version`.
+    /// Uses another version table, e.g. `alembic_version`, with the log
+    /// table that belongs to it (`migrator_log` for `migrator_version` and
+    /// `alembic_version`, `<name>_log` otherwise) unless [`Self::log_table`]
+    /// names one.
     pub fn version_table(mut self, name: impl Into<String>) -> Self {
         self.tables.version = name.into();
+        if !self.log_named {
+            self.tables.log = crate::bookkeeping::log_table_for(&self.tables.version);
+        }
         self
     }
 
@@ -177,6 +186,7 @@ impl<'m> Migrator<'m> {
     /// Uses another log table.
     pub fn log_table(mut self, name: impl Into<String>) -> Self {
         self.tables.log = name.into();
+        self.log_named = true;
         self
     }
 
