@@ -206,6 +206,20 @@ async fn a_database_ahead_of_the_binary_is_refused(url: String, _dialect: Dialec
             .contains("the database is at r0004, which this binary does not contain"),
         "{err}"
     );
+    // Its own revisions are applied, not pending; the newer one is unknown.
+    let mut db = Migrator::new(&older).connect(&url).await.unwrap();
+    let states: Vec<(String, RevisionState)> =
+        db.status().await.unwrap().into_iter().map(|s| (s.revision, s.state)).collect();
+    db.close().await;
+    assert_eq!(
+        states,
+        [
+            ("r0001".to_owned(), RevisionState::Applied),
+            ("r0002".to_owned(), RevisionState::Applied),
+            ("r0003".to_owned(), RevisionState::Applied),
+            ("r0004".to_owned(), RevisionState::Unknown),
+        ]
+    );
 }
 
 async fn irreversible_revisions_refuse_before_running(url: String, _dialect: Dialect) {

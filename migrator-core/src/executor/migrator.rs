@@ -520,7 +520,15 @@ impl<'m> Connected<'m> {
         let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
         let graph = &self.graph;
         let known: Vec<usize> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
-        let applied = graph.ancestors(&known, true);
+        let mut applied = graph.ancestors(&known, true);
+        // A database ahead of this binary has version rows it cannot place
+        // in its graph; which of its own revisions are applied then comes
+        // from the log (each one's latest successful entry).
+        if rows.len() != known.len() {
+            for (i, a) in applied.iter_mut().enumerate() {
+                *a |= recorded.get(&*graph.revision(i).id).is_some_and(state::Recorded::applies);
+            }
+        }
         let d = self.db.dialect();
         let mut out = Vec::with_capacity(graph.len());
         let mut order = graph.history();
