@@ -208,8 +208,13 @@ async fn a_database_ahead_of_the_binary_is_refused(url: String, _dialect: Dialec
     );
     // Its own revisions are applied, not pending; the newer one is unknown.
     let mut db = Migrator::new(&older).connect(&url).await.unwrap();
-    let states: Vec<(String, RevisionState)> =
-        db.status().await.unwrap().into_iter().map(|s| (s.revision, s.state)).collect();
+    let states: Vec<(String, RevisionState)> = db
+        .status()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.revision, s.state))
+        .collect();
     db.close().await;
     assert_eq!(
         states,

@@ -151,16 +151,31 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 /// `url` with the password of its user-info part replaced by `***`; also
-/// `password=` query parameters.
+/// `password=` query parameters. It holds for any string, a valid URL or
+/// not: everything from the first `:` after the scheme's `//` (or after
+/// the start, for a string without one) up to the last `@` is hidden, so a
+/// password holding `#`, `?`, `/`, `@` or `:` unencoded is hidden too. A
+/// string with `@` in its query may lose more than its password to the
+/// `***`; none loses less.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_owned();
-    if let Some(start) = url.find("://").map(|i| i + 3) {
-        let authority_end = url[start..].find(['/', '?', '#']).map_or(url.len(), |e| start + e);
-        if let Some(at) = url[start..authority_end].rfind('@').map(|a| start + a)
-            && let Some(colon) = url[start..at].find(':').map(|c| start + c)
+    // After `scheme://` when the string starts with one (a password may
+    // hold `://` too), else from the start.
+    let start = match url.find(':') {
+        Some(i)
+            if url[i..].starts_with("://")
+                && url[..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) =>
         {
-            out = format!("{}***{}", &url[..=colon], &url[at..]);
+            i + 3
         }
+        _ => 0,
+    };
+    if let Some(at) = url.rfind('@').filter(|&a| a >= start)
+        && let Some(colon) = url[start..at].find(':').map(|c| start + c)
+    {
+        out = format!("{}***{}", &url[..=colon], &url[at..]);
     }
     if let Some(q) = out.find('?') {
         let (head, query) = out.split_at(q + 1);
@@ -220,5 +235,68 @@ mod tests {
             "postgres://h/d?user=u&password=***"
         );
         assert!(DatabaseUrl::parse("nonsense").is_err());
+    }
+
+    mod redaction {
+        use proptest::prelude::*;
+
+        use super::super::{DatabaseUrl, redact};
+
+        /// Passwords of at least four characters from every character a
+        /// URL treats specially, and ordinary ones.
+        fn password() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    Just('#'),
+                    Just('?'),
+                    Just('/'),
+                    Just('@'),
+                    Just(':'),
+                    Just('%'),
+                    Just('&'),
+                    Just('='),
+                    Just(' '),
+                    Just('\''),
+                    Just('"'),
+                    Just('\\'),
+                    Just('+'),
+                    Just('!'),
+                    Just('é'),
+                    prop::char::range('a', 'z'),
+                    prop::char::range('A', 'Z'),
+                    prop::char::range('0', '9'),
+                ],
+                4..16,
+            )
+            .prop_map(|chars| format!("Q{}Z", chars.into_iter().collect::<String>()))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn the_password_never_shows(pw in password(), shape in 0usize..8) {
+                let encoded: String = pw.bytes().map(|b| format!("%{b:02X}")).collect();
+                let (url, secret) = match shape {
+                    0 => (format!("postgres://postgres:{pw}@127.0.0.1:5432/db"), pw.clone()),
+                    1 => (format!("mysql://root:{pw}@localhost/db?ssl-mode=REQUIRED"), pw.clone()),
+                    2 => (format!("postgresql+psycopg2://u:{encoded}@[::1]:5432/db"), encoded.clone()),
+                    3 => (format!("postgresql//u:{pw}@h/db"), pw.clone()),
+                    4 => (format!("mysql:root:{pw}@h/db"), pw.clone()),
+                    5 => (format!("postgres://h/db?user=u&password={encoded}"), encoded.clone()),
+                    6 => (format!("oracle://u:{pw}@h/db"), pw.clone()),
+                    _ => (format!("postgres://u:{pw}@h/db?sslrootcert=/etc/a@b"), pw.clone()),
+                };
+                prop_assert!(!redact(&url).contains(&secret), "{url} -> {}", redact(&url));
+                match DatabaseUrl::parse(&url) {
+                    Ok(u) => {
+                        prop_assert!(!u.to_string().contains(&secret));
+                        let debug = format!("{u:?}");
+                        prop_assert!(!debug.contains(&secret), "{}", debug);
+                    }
+                    Err(e) => prop_assert!(!e.to_string().contains(&secret), "{e}"),
+                }
+            }
+        }
     }
 }

@@ -526,7 +526,9 @@ impl<'m> Connected<'m> {
         // from the log (each one's latest successful entry).
         if rows.len() != known.len() {
             for (i, a) in applied.iter_mut().enumerate() {
-                *a |= recorded.get(&*graph.revision(i).id).is_some_and(state::Recorded::applies);
+                *a |= recorded
+                    .get(&*graph.revision(i).id)
+                    .is_some_and(state::Recorded::applies);
             }
         }
         let d = self.db.dialect();
