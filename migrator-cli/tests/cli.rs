@@ -1359,3 +1359,33 @@ fn settings_that_would_hurt_are_refused() {
     );
     assert!(!tmp.path().join("x.sql").exists() && files(tmp.path()).iter().all(|f| !f.ends_with(".sql")));
 }
+
+#[test]
+fn urls_are_read_as_their_servers_read_them() {
+    let tmp = demo();
+    // An IPv6 literal reaches that address (a listener on [::1] sees the
+    // connection; the handshake then fails, which is the point).
+    if let Ok(listener) = std::net::TcpListener::bind("[::1]:0") {
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::thread::spawn(move || listener.accept().is_ok());
+        for scheme in ["postgres", "mysql"] {
+            let url = format!("{scheme}://u@[::1]:{port}/db");
+            let out = migrator(tmp.path(), &["-d", &url, "current"]);
+            assert_eq!(out.status.code(), Some(1), "{url}");
+            assert!(!text(&out.stderr).contains("lookup"), "{url}: {}", text(&out.stderr));
+        }
+        assert!(seen.join().unwrap(), "the listener on [::1] was reached");
+    }
+    // A URL the driver cannot use is a usage error that names the part.
+    for (url, part) in [
+        ("postgres://u@127.0.0.1:notaport/db", "invalid port"),
+        ("sqlite://x.db?bogus=1", "`bogus`"),
+        ("postgres://u@127.0.0.1/db?sslmode=bogus", "\"bogus\""),
+    ] {
+        let out = migrator(tmp.path(), &["-d", url, "current"]);
+        assert_eq!(out.status.code(), Some(2), "{url}: {}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains(part) && err.contains("cannot be used"), "{url}: {err}");
+        assert!(!err.contains("check that the database is running"), "{err}");
+    }
+}

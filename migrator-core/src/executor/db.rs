@@ -87,7 +87,7 @@ impl Db {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Some(connect_sqlite(url, busy_timeout, access).await.map(Db::Sqlite)),
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => Some(sqlx::PgConnection::connect(url.for_driver()).await.map(Db::Postgres)),
+            Dialect::Postgres => Some(connect_postgres(url).await.map(Db::Postgres)),
             #[cfg(feature = "mysql")]
             Dialect::Mysql => Some(connect_mysql(url).await.map(Db::Mysql)),
             #[allow(unreachable_patterns)] // reachable when a driver is compiled out
@@ -248,6 +248,26 @@ async fn connect_sqlite(
     options.connect().await
 }
 
+/// An IPv6 literal's address without its brackets (`[::1]` is `::1`):
+/// sqlx would look the bracketed form up as a host name.
+fn ipv6_host(url: &DatabaseUrl) -> Option<String> {
+    let parsed = url::Url::parse(url.for_driver()).ok()?;
+    let host = parsed.host_str()?;
+    host.strip_prefix('[')?.strip_suffix(']').map(str::to_owned)
+}
+
+#[cfg(feature = "postgres")]
+async fn connect_postgres(url: &DatabaseUrl) -> Result<sqlx::PgConnection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    use sqlx::postgres::PgConnectOptions;
+
+    let mut options = PgConnectOptions::from_str(url.for_driver())?;
+    if let Some(host) = ipv6_host(url) {
+        options = options.host(&host);
+    }
+    options.connect().await
+}
+
 /// A MySQL session as the `mysql`/`mariadb` client opens it: the server's
 /// `sql_mode` and time zone, not sqlx's (which adds `PIPES_AS_CONCAT` and
 /// `IGNORE_SPACE` and sets UTC), with the `utf8mb4` character set.
@@ -258,7 +278,11 @@ async fn connect_mysql(url: &DatabaseUrl) -> Result<sqlx::MySqlConnection, sqlx:
     use sqlx::ConnectOptions;
     use sqlx::mysql::MySqlConnectOptions;
 
-    let mut conn = MySqlConnectOptions::from_str(url.for_driver())?
+    let mut options = MySqlConnectOptions::from_str(url.for_driver())?;
+    if let Some(host) = ipv6_host(url) {
+        options = options.host(&host);
+    }
+    let mut conn = options
         .pipes_as_concat(false)
         .no_engine_substitution(false)
         .timezone(None)

@@ -241,6 +241,13 @@ impl<'m> Migrator<'m> {
         };
         let db = match Db::connect_with(&url, self.lock_timeout, self.access).await {
             Some(Ok(db)) => db,
+            // Something in the URL itself (a port that is no number, an
+            // unknown parameter or value): a usage error naming it.
+            Some(Err(sqlx::Error::Configuration(cause))) => {
+                return Err(Error::Config(format!(
+                    "the database URL {url} cannot be used: {cause}; correct it"
+                )));
+            }
             Some(Err(cause)) => {
                 return Err(Error::Connect {
                     url: url.to_string(),
