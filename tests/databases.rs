@@ -458,6 +458,46 @@ async fn the_applied_digest_follows_every_step(url: String, dialect: Dialect) {
         latest_digest(&url).await,
         Some(expected_digest(&db.current().await.unwrap(), dialect))
     );
+    // A started, never finished row (a runner that died mid-revision)
+    // followed by a later row with the right digest: the fast path must not
+    // take that digest's word, and the run refuses, naming the revision.
+    let id_of_latest = "(SELECT MAX(id) FROM migrator_log)";
+    let dead = format!(
+        "INSERT INTO migrator_log (revision, operation, started_at, success, statements_done, tool_version) \
+         SELECT 'a3b4c5d6e7f8', 'upgrade', started_at, {no}, 1, tool_version FROM migrator_log WHERE id = {id_of_latest}",
+        no = if dialect == Dialect::Postgres { "false" } else { "0" },
+    );
+    // Another runner's later row, carrying the digest of where the rows
+    // stand (a stamp, so that it says nothing of a3b4c5d6e7f8 itself).
+    let good = format!(
+        "INSERT INTO migrator_log (revision, operation, started_at, finished_at, success, tool_version, applied_digest) \
+         SELECT '92a3b4c5d6e7', 'stamp', started_at, finished_at, success, tool_version, applied_digest FROM migrator_log \
+         WHERE id = {id_of_latest}"
+    );
+    // MySQL cannot read the table it inserts into in a subquery: copy via a
+    // derived table.
+    let (dead, good) = if dialect == Dialect::Mysql {
+        (
+            dead.replace(
+                id_of_latest,
+                "(SELECT m FROM (SELECT MAX(id) AS m FROM migrator_log) x)",
+            ),
+            good.replace(
+                &format!("WHERE id = {id_of_latest}"),
+                "WHERE id = (SELECT m FROM (SELECT MAX(id) - 1 AS m FROM migrator_log) x)",
+            ),
+        )
+    } else {
+        (
+            dead,
+            good.replace(id_of_latest, "(SELECT MAX(id) - 1 FROM migrator_log)"),
+        )
+    };
+    exec(&url, &dead).await;
+    exec(&url, &good).await;
+    let blocked = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(blocked.contains("revision a3b4c5d6e7f8"), "{blocked}");
+    assert!(blocked.contains("repair"), "{blocked}");
     db.close().await;
 }
 
