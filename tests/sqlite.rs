@@ -345,3 +345,32 @@ async fn a_revision_interrupted_after_its_last_statement_says_so() {
     assert!(text.contains("Its first statement took effect"), "{text}");
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_renamed_revision_is_named_with_the_way_out() {
+    let h = chain(3);
+    let url = h.sqlite_url();
+    let m = h.load();
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("heads").await.unwrap();
+    db.close().await;
+    // The last file gets a new id, its SQL unchanged.
+    let renamed = History::new();
+    for i in 1..=3 {
+        let text = std::fs::read_to_string(h.migrations_dir().join(format!("{i:05}_r{i:04}.sql"))).unwrap();
+        renamed.write(&format!("{i:05}.sql"), &text.replace("r0003", "r0009"));
+    }
+    let m2 = renamed.load();
+    let mut db = Migrator::new(&m2).connect(&url).await.unwrap();
+    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    assert!(
+        err.contains("Revision r0003 was applied with exactly the SQL of r0009 (00003.sql)"),
+        "{err}"
+    );
+    assert!(err.contains("`migrator stamp --purge r0009`"), "{err}");
+    // The advice works.
+    db.stamp(&["r0009"], true).await.unwrap();
+    assert!(db.upgrade("heads").await.unwrap().applied.is_empty());
+    assert_eq!(db.current().await.unwrap(), ["r0009"]);
+    db.close().await;
+}

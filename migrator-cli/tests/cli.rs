@@ -1389,3 +1389,31 @@ fn urls_are_read_as_their_servers_read_them() {
         assert!(!err.contains("check that the database is running"), "{err}");
     }
 }
+
+#[test]
+fn check_and_status_agree_on_unverified_revisions() {
+    let tmp = demo();
+    let url = "sqlite://x.db";
+    assert_eq!(
+        migrator(tmp.path(), &["-d", url, "-q", "upgrade"]).status.code(),
+        Some(0)
+    );
+    let db = tmp.path().join("x.db");
+    let deleted = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("DELETE FROM migrator_log WHERE revision = '2b3c4d5e6f70'")
+        .status()
+        .unwrap();
+    assert!(deleted.success());
+    let status = text(&migrator(tmp.path(), &["-d", url, "status"]).stdout);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("unverified") && l.contains("2b3c4d5e6f70")),
+        "{status}"
+    );
+    let check = migrator(tmp.path(), &["-d", url, "check"]);
+    assert_eq!(check.status.code(), Some(0));
+    let said = text(&check.stdout);
+    assert!(said.contains("1 unverified: 2b3c4d5e6f70"), "{said}");
+}

@@ -367,7 +367,12 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
             .iter()
             .map(|p| crate::in_terms_of(p, &settings.command))
             .collect();
-        render::print_json(&json!({ "ok": problems.is_empty(), "problems": problems }));
+        let unverified: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.state == S::Unverified)
+            .map(|l| l.revision.as_str())
+            .collect();
+        render::print_json(&json!({ "ok": problems.is_empty(), "problems": problems, "unverified": unverified }));
         return Ok(if problems.is_empty() {
             ExitCode::SUCCESS
         } else {
@@ -377,8 +382,24 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
     if problems.is_empty() {
         if settings.verbosity > Verbosity::Quiet {
             let heads: Vec<&str> = graph.heads().iter().map(|&h| &*graph.revision(h).id).collect();
+            // Say what was verified: a revision with no checksum on record
+            // (stamped, adopted, its log rows gone) is not "unmodified".
+            let unverified: Vec<&str> = lines
+                .iter()
+                .filter(|l| l.state == S::Unverified)
+                .map(|l| l.revision.as_str())
+                .collect();
+            let verified = if unverified.is_empty() {
+                "unmodified".to_owned()
+            } else {
+                format!(
+                    "unmodified where a checksum is on record ({} unverified: {}; `status` lists them)",
+                    unverified.len(),
+                    unverified.join(", ")
+                )
+            };
             outln!(
-                "ok: the database is at the heads ({}), unmodified, with no failed revision",
+                "ok: the database is at the heads ({}), {verified}, with no failed revision",
                 heads.join(", ")
             );
         }

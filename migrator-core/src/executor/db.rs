@@ -250,6 +250,7 @@ async fn connect_sqlite(
 
 /// An IPv6 literal's address without its brackets (`[::1]` is `::1`):
 /// sqlx would look the bracketed form up as a host name.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn ipv6_host(url: &DatabaseUrl) -> Option<String> {
     let parsed = url::Url::parse(url.for_driver()).ok()?;
     let host = parsed.host_str()?;

@@ -39,13 +39,17 @@ pub enum Error {
     /// The version table names revisions this binary does not have.
     #[error(
         "the database is at {revisions}, which this binary does not contain; it may have been built before \
-         {first} was added. Run a binary built from newer migrations, or pass `--dir` with the current files"
+         {first} was added. Run a binary built from newer migrations, or pass `--dir` with the current files{renamed}"
     )]
     UnknownRevisions {
         /// The unknown revisions, comma separated.
         revisions: String,
         /// The first of them.
         first: String,
+        /// When the log shows the unknown revision applied with the SQL of
+        /// a revision this binary has under another id: a sentence saying
+        /// so (a renamed revision), else empty.
+        renamed: String,
     },
     /// A revision's SQL failed. Its changes were rolled back where the
     /// dialect allows.

@@ -317,6 +317,7 @@ impl<'m> Connected<'m> {
             return Err(Error::UnknownRevisions {
                 revisions: unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
                 first: (*first).clone(),
+                renamed: String::new(),
             });
         }
         Ok(rows.iter().filter_map(|r| self.graph.index_of(r)).collect())
@@ -432,6 +433,7 @@ impl<'m> Connected<'m> {
             return Err(Error::UnknownRevisions {
                 revisions: list.join(", "),
                 first: (*first).clone(),
+                renamed: renamed_hint(&self.graph, self.dialect(), &list, recorded),
             });
         }
         let applied = self.graph.ancestors(current, true);
@@ -475,7 +477,21 @@ impl<'m> Connected<'m> {
         if create {
             self.ensure_tables().await?;
         }
-        let current = self.current_indices().await?;
+        let current = match self.current_indices().await {
+            Ok(current) => current,
+            Err(Error::UnknownRevisions { revisions, first, .. }) => {
+                // Ahead, or renamed: the log can tell the second.
+                let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
+                let unknown: Vec<&str> = revisions.split(", ").collect();
+                let renamed = renamed_hint(&self.graph, self.dialect(), &unknown, &recorded);
+                return Err(Error::UnknownRevisions {
+                    revisions,
+                    first,
+                    renamed,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
         self.check_unfinished(&unfinished)?;
         let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
@@ -721,7 +737,24 @@ impl<'m> Connected<'m> {
     }
 
     async fn stamp_locked(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let (current, _) = self.checked_rows(true).await?;
+        // `--purge` is for a state the graph cannot explain (rows of
+        // revisions this binary does not have, a renamed revision): every
+        // row goes, and what the log says of revisions unknown here is
+        // closed with a stamp row, so that later runs do not find them.
+        let (current, forgotten) = if purge {
+            let rows = state::read_rows(&mut self.db, &self.tables).await?;
+            let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
+            let mut forgotten: Vec<String> = rows
+                .into_iter()
+                .chain(recorded.iter().filter(|(_, r)| r.applies()).map(|(id, _)| id.clone()))
+                .filter(|id| self.graph.index_of(id).is_none())
+                .collect();
+            forgotten.sort();
+            forgotten.dedup();
+            (Vec::new(), forgotten)
+        } else {
+            (self.checked_rows(true).await?.0, Vec::new())
+        };
         let graph = &self.graph;
         let plan = graph.plan_stamp(&current, targets, purge)?;
         let d = self.db.dialect();
@@ -735,6 +768,11 @@ impl<'m> Connected<'m> {
                 self.db.exec(&sql, &[]).await.map_err(StepError::Bookkeeping)?;
             }
             let started_at = now_utc();
+            for id in &forgotten {
+                purge_row(&mut self.db, &self.tables, id, &started_at)
+                    .await
+                    .map_err(StepError::Bookkeeping)?;
+            }
             for step in &plan.steps {
                 run::move_rows(&mut self.db, &self.tables, &plan, step).await?;
                 // A stamp records no checksum: the next run reads the whole log.
@@ -807,6 +845,7 @@ impl<'m> Connected<'m> {
             return Err(Error::UnknownRevisions {
                 revisions: chosen.revision.clone(),
                 first: chosen.revision,
+                renamed: String::new(),
             });
         };
         let direction = if chosen.operation == "downgrade" {
@@ -966,6 +1005,30 @@ async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &s
     }
 }
 
+/// For applied revisions this binary does not know: when one was applied
+/// with exactly the SQL of a revision the binary has under another id that
+/// the log never saw, it was most likely renamed; say which and what to do.
+fn renamed_hint(graph: &Graph<'_>, dialect: Dialect, unknown: &[&str], recorded: &HashMap<String, Recorded>) -> String {
+    let mut hints = Vec::new();
+    for old in unknown {
+        let Some(checksum) = recorded.get(*old).and_then(|r| r.checksum.as_deref()) else {
+            continue;
+        };
+        let same = (0..graph.len())
+            .map(|i| graph.revision(i))
+            .find(|r| r.checksum(dialect).to_hex() == checksum && !recorded.contains_key(&*r.id));
+        if let Some(new) = same {
+            hints.push(format!(
+                ". Revision {old} was applied with exactly the SQL of {} ({}) in this binary: if it was renamed, \
+                 put its old id back in the file, or record the new id with `migrator stamp --purge {}` (its \
+                 checksum is then unverified)",
+                new.id, new.path, new.id
+            ));
+        }
+    }
+    hints.concat()
+}
+
 /// The start of a statement for a message: its first line, at most about
 /// 60 characters, cut at a word boundary.
 fn excerpt(statement: &str) -> String {
@@ -1033,6 +1096,24 @@ async fn repair_row(
         Value::OptInt(None),
         Value::Text(TOOL_VERSION),
         // The next upgrade or downgrade reads the whole log and writes it.
+        Value::OptText(None),
+    ];
+    db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
+}
+
+/// A `stamp` row for a revision this binary does not know, written by
+/// `stamp --purge`: the log no longer counts it as applied.
+async fn purge_row(db: &mut Db, tables: &Tables, revision: &str, now: &str) -> Result<(), sqlx::Error> {
+    let args = [
+        Value::Text(revision),
+        Value::Text("stamp"),
+        Value::OptText(None),
+        Value::Text(now),
+        Value::OptText(Some(now)),
+        Value::Bool(true),
+        Value::OptText(Some("purged: not in this binary")),
+        Value::OptInt(None),
+        Value::Text(TOOL_VERSION),
         Value::OptText(None),
     ];
     db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
