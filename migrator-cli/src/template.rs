@@ -252,4 +252,36 @@ mod tests {
         assert_eq!(parsed.sections.len(), 2, "{text}");
         assert!(parsed.sections.iter().all(|s| s.sql.trim().is_empty()), "{text}");
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::super::{render, slug};
+        use super::AT;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            /// Any template renders or is refused; none panics (a width of
+            /// 65536 used to).
+            #[test]
+            fn any_template_renders_or_is_refused(
+                parts in proptest::collection::vec(
+                    prop_oneof![
+                        Just("%".to_owned()), Just("%%".to_owned()), Just("(".to_owned()), Just(")".to_owned()),
+                        Just("%(rev)s".to_owned()), Just("%(year)d".to_owned()), Just("%(slug)s".to_owned()),
+                        Just(".".to_owned()), Just("0".to_owned()), Just("d".to_owned()), Just("s".to_owned()),
+                        (0u64..100_000_000_000).prop_map(|n| n.to_string()), "[a-z_]{0,6}".prop_map(|s| s),
+                        Just("é".to_owned()),
+                    ],
+                    0..12,
+                ),
+                message in ".{0,60}",
+                max in 0usize..100,
+            ) {
+                let template = parts.concat();
+                let _ = render(&template, "ab12", &slug(&message, max), &AT);
+            }
+        }
+    }
 }
