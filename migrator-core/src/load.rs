@@ -64,7 +64,7 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostics> {
             .flatten()
             .map(|e| (e.file_type().is_ok_and(|t| t.is_symlink()), e))
             .collect();
-        entries.sort_by(|a, b| (a.0, a.1.file_name()).cmp(&(b.0, b.1.file_name())));
+        entries.sort_by_key(|(link, e)| (*link, e.file_name()));
         for (is_link, entry) in entries {
             let path = entry.path();
             // What the entry is, following a link (a broken link: nothing).
