@@ -17,10 +17,14 @@ pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF";
 /// spelling SQLite accepts: `off`, `0`, `false`, `no`, spacing and case
 /// free) as a statement of its own.
 pub fn disables_foreign_keys(sql: &str) -> bool {
-    // Most sections never mention it: a cheap scan before splitting.
+    // Most sections never mention it: a cheap scan before splitting (only
+    // the `_`s are looked at closely).
     let bytes = sql.as_bytes();
     let needle = b"foreign_keys";
-    let mentions = bytes.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+    let mentions = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'_' && i >= 7 && bytes.get(i - 7..i + 5).is_some_and(|w| w.eq_ignore_ascii_case(needle)));
     mentions
         && split_statements(sql, Dialect::Sqlite)
             .iter()

@@ -87,13 +87,13 @@ pub enum Error {
     /// The version rows were not where the plan expected them.
     #[error(
         "the version table changed while migrating ({detail}); another migrator may be running against this \
-         database (or one ran with --no-lock). Nothing of {what} was kept; run the command again"
+         database (or one ran with --no-lock). {kept}"
     )]
     Concurrent {
-        /// What was rolled back: `revision X`, `the stamp`, ...
-        what: String,
         /// What was found.
         detail: String,
+        /// What stays and what to do.
+        kept: String,
     },
     /// An applied revision's SQL differs from what was applied.
     #[error(

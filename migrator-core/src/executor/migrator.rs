@@ -718,8 +718,8 @@ impl<'m> Connected<'m> {
             }
         }
         Err(Error::Concurrent {
-            what: "the last step".to_owned(),
             detail: format!("the version rows changed under this run {REPLANS} times in a row"),
+            kept: "Nothing of the last step was kept; run the command again".to_owned(),
         })
     }
 
@@ -991,8 +991,8 @@ async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &s
             let _ = db.rollback().await;
             Err(match e {
                 StepError::Rows(detail) => Error::Concurrent {
-                    what: format!("the {what}"),
                     detail,
+                    kept: format!("Nothing of the {what} was kept; run the command again"),
                 },
                 StepError::Sql(cause) | StepError::Partly(cause, _) | StepError::Bookkeeping(cause) => {
                     Error::Database {

@@ -686,8 +686,18 @@ fn failure(
             state,
         },
         StepError::Rows(detail) => Error::Concurrent {
-            what: format!("revision {}", rev.id),
             detail,
+            // Statement by statement, its SQL ran before the rows were
+            // found moved: that stays, and the log says so.
+            kept: if transactional {
+                format!("Nothing of revision {} was kept; run the command again", rev.id)
+            } else {
+                format!(
+                    "Its statements ran and stay, but it is not recorded as applied; check where the database \
+                     stands, then run `migrator repair {} --applied` (or undo them and `--rolled-back`)",
+                    rev.id
+                )
+            },
         },
         StepError::Bookkeeping(cause) => Error::Database {
             context: format!("cannot record revision {} in the version table", rev.id),
