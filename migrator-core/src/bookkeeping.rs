@@ -283,6 +283,79 @@ impl Tables {
     }
 }
 
+/// One log row, as the online run binds it and the offline script writes
+/// it: the one place that knows its columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRow {
+    /// The revision.
+    pub revision: String,
+    /// What was done.
+    pub operation: crate::Operation,
+    /// The upgrade checksum (upgrades and repairs that record one).
+    pub checksum: Option<String>,
+    /// UTC, `YYYY-MM-DD HH:MM:SS.mmm`.
+    pub started_at: String,
+    /// Empty while a statement-by-statement run is in progress.
+    pub finished_at: Option<String>,
+    /// The outcome.
+    pub success: bool,
+    /// The database's error, or for repairs how it was resolved.
+    pub error: Option<String>,
+    /// Statements completed, for statement-by-statement runs.
+    pub statements_done: Option<i64>,
+    /// The applied digest after a successful upgrade or downgrade.
+    pub applied_digest: Option<String>,
+}
+
+impl LogRow {
+    /// The row of a successful `step` of `plan` on `dialect`, started at
+    /// `started_at` and finished now: its operation, and its checksum when
+    /// it upgrades.
+    pub fn for_step(plan: &crate::Plan<'_, '_>, step: &crate::Step, dialect: Dialect, started_at: &str) -> LogRow {
+        let rev = plan.graph().revision(step.revision);
+        let operation = crate::Operation::of(step);
+        LogRow {
+            revision: rev.id.to_string(),
+            operation,
+            checksum: (operation == crate::Operation::Upgrade).then(|| rev.checksum(dialect).to_hex()),
+            started_at: started_at.to_owned(),
+            finished_at: Some(crate::now_utc()),
+            success: true,
+            error: None,
+            statements_done: None,
+            applied_digest: None,
+        }
+    }
+
+    /// The `INSERT` of this row with its values written out, for offline
+    /// scripts and for SQLite's one-script steps; `finished` replaces the
+    /// finish time with an SQL expression when given.
+    pub fn insert_literal(&self, tables: &Tables, dialect: Dialect, finished: Option<&str>) -> String {
+        let text = |v: Option<&str>| v.map_or_else(|| "NULL".to_owned(), |v| format!("'{}'", v.replace('\'', "''")));
+        let boolean = match (dialect, self.success) {
+            (Dialect::Postgres, true) => "TRUE",
+            (Dialect::Postgres, false) => "FALSE",
+            (_, true) => "1",
+            (_, false) => "0",
+        };
+        format!(
+            "INSERT INTO {} ({}) VALUES ({}, '{}', {}, {}, {}, {boolean}, {}, {}, {}, {});",
+            self::Tables::log_table(tables, dialect),
+            LOG_COLUMNS.join(", "),
+            text(Some(&self.revision)),
+            self.operation.name(),
+            text(self.checksum.as_deref()),
+            text(Some(&self.started_at)),
+            finished.map_or_else(|| text(self.finished_at.as_deref()), str::to_owned),
+            text(self.error.as_deref()),
+            self.statements_done
+                .map_or_else(|| "NULL".to_owned(), |n| n.to_string()),
+            text(Some(TOOL_VERSION)),
+            text(self.applied_digest.as_deref()),
+        )
+    }
+}
+
 /// The log columns a log row sets, in parameter order.
 pub const LOG_COLUMNS: [&str; 10] = [
     "revision",

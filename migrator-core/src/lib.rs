@@ -40,14 +40,12 @@ pub mod schema;
 mod split;
 mod time;
 mod url;
+mod verify;
 
 #[cfg(feature = "runtime")]
 mod executor;
 #[cfg(feature = "runtime")]
-pub use executor::{
-    Applied, Connected, Error, Migrator, Repair, Report, RevisionState, RevisionStatus, RunHooks, Target,
-    TransactionMode,
-};
+pub use executor::{Applied, Connected, Error, Migrator, Repair, Report, RunHooks, Target, TransactionMode};
 #[cfg(feature = "runtime")]
 pub use executor::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
@@ -66,3 +64,7 @@ pub use revision::{Body, Checksum, Direction, HeaderLines, List, Migrations, Rev
 pub use split::{Statement, split_statements};
 pub use time::{civil_parts, now_utc, parse_utc_millis};
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};
+pub use verify::{
+    Operation, Recorded, RevisionState, RevisionStatus, Snapshot, Unfinished, Verified, VerifyError, classify,
+    fast_path, verify,
+};

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::bookkeeping::{LOG_COLUMNS, TOOL_VERSION, Tables};
+use crate::bookkeeping::{LogRow, TOOL_VERSION, Tables};
 use crate::{
     Body, Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, disables_foreign_keys, now_utc,
     split_statements,
@@ -170,27 +170,9 @@ pub(crate) fn write_bookkeeping(
             }
         };
     }
-    let rev = graph.revision(step.revision);
-    let operation = match (step.stamp, step.direction) {
-        (true, _) => "stamp",
-        (false, Direction::Up) => "upgrade",
-        (false, Direction::Down) => "downgrade",
+    let row = LogRow {
+        applied_digest: digest.map(|d| d.to_string()),
+        ..LogRow::for_step(plan, step, dialect, times.0)
     };
-    let checksum = if step.direction == Direction::Up && !step.stamp {
-        literal(&rev.checksum(dialect).to_hex())
-    } else {
-        "NULL".to_owned()
-    };
-    let true_ = if dialect == Dialect::Postgres { "TRUE" } else { "1" };
-    let digest = digest.map_or_else(|| "NULL".to_owned(), |d| literal(&d.to_string()));
-    let _ = writeln!(
-        out,
-        "INSERT INTO {} ({}) VALUES ({}, '{operation}', {checksum}, {}, {}, {true_}, NULL, NULL, {}, {digest});",
-        tables.log_table(dialect),
-        LOG_COLUMNS.join(", "),
-        literal(&rev.id),
-        literal(times.0),
-        times.1,
-        literal(TOOL_VERSION),
-    );
+    let _ = writeln!(out, "{}", row.insert_literal(tables, dialect, Some(times.1)));
 }

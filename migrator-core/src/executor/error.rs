@@ -1,7 +1,7 @@
 //! What can go wrong while talking to a database, each case saying where
 //! things stand and what to do.
 
-use crate::{Diagnostics, Dialect, PlanError, UrlError};
+use crate::{Diagnostics, Dialect, PlanError, UrlError, VerifyError};
 
 /// An executor error. Every variant leaves the database consistent: a
 /// revision is either applied and recorded, or neither.
@@ -36,21 +36,10 @@ pub enum Error {
     /// No plan could be made; nothing ran.
     #[error(transparent)]
     Plan(#[from] PlanError),
-    /// The version table names revisions this binary does not have.
-    #[error(
-        "the database is at {revisions}, which this binary does not contain; it may have been built before \
-         {first} was added. Run a binary built from newer migrations, or pass `--dir` with the current files{renamed}"
-    )]
-    UnknownRevisions {
-        /// The unknown revisions, comma separated.
-        revisions: String,
-        /// The first of them.
-        first: String,
-        /// When the log shows the unknown revision applied with the SQL of
-        /// a revision this binary has under another id: a sentence saying
-        /// so (a renamed revision), else empty.
-        renamed: String,
-    },
+    /// The bookkeeping forbids going on: revisions unknown to this binary,
+    /// one left failed partway, an edited one.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     /// A revision's SQL failed. Its changes were rolled back where the
     /// dialect allows.
     #[error("revision {revision} ({path}) failed during {direction}: {}\n{state}", describe(.cause))]
@@ -95,23 +84,6 @@ pub enum Error {
         /// What stays and what to do.
         kept: String,
     },
-    /// An applied revision's SQL differs from what was applied.
-    #[error(
-        "revision {revision} ({path}) was applied with checksum {recorded}, but its SQL in this binary has checksum \
-         {current}: the file was edited after it was applied. Nothing was run. Restore the file as it was, or, if \
-         the change is intended (and already reflected in the database), run `migrator repair {revision} \
-         --accept-checksum`"
-    )]
-    ChecksumMismatch {
-        /// The revision.
-        revision: String,
-        /// Its file.
-        path: String,
-        /// The checksum in the log.
-        recorded: String,
-        /// The binary's checksum.
-        current: String,
-    },
     /// Another runner held the migration lock for longer than the timeout.
     #[error(
         "another migrator held the migration lock for {waited:?}; wait for it to finish, raise --lock-timeout, \
@@ -129,29 +101,6 @@ pub enum Error {
     /// another runner holding it.
     #[error("{0}")]
     Lock(String),
-    /// A revision failed partway in an earlier run, leaving changes that
-    /// could not be rolled back; nothing runs until it is repaired.
-    #[error(
-        "revision {revision} ({path}) {how} during {operation}{at}{error}. {effect}, so nothing else will run. \
-         Finish it or undo it by hand, then run `migrator repair {revision} --applied` (finished) or `migrator \
-         repair {revision} --rolled-back` (undone)"
-    )]
-    NeedsRepair {
-        /// The revision.
-        revision: String,
-        /// Its file.
-        path: String,
-        /// `failed`, or `was interrupted`.
-        how: &'static str,
-        /// `upgrade` or `downgrade`.
-        operation: String,
-        /// ` at statement N (`...`)`, when known.
-        at: String,
-        /// What of it took effect, as far as the log knows.
-        effect: String,
-        /// `: <database error>`, when known.
-        error: String,
-    },
     /// A revision's SQL failed on a scratch database (`migrator test`,
     /// autogenerate), which was then dropped: nothing to repair.
     #[error(

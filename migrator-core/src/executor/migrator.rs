@@ -1,7 +1,6 @@
 //! The library API: configure a [`Migrator`], connect, then upgrade,
 //! downgrade or inspect.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::db::{Access, Db, Value};
@@ -9,9 +8,12 @@ use super::error::{Context, Error};
 use super::hooks::{self, OnStep, RunHooks};
 use super::lock;
 use super::run::{self, StepError};
-use super::state::{self, Recorded, Unfinished};
+use super::state;
 use crate::bookkeeping::{TOOL_VERSION, Tables, check_identifier, check_schema};
-use crate::{DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, Step, Text, VersionRows, now_utc};
+use crate::{
+    DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Operation, Plan, RevisionStatus, Step, Text,
+    VerifyError, VersionRows, now_utc,
+};
 
 /// How many times a SQLite run without the lock (`--no-lock`) plans again
 /// after another runner moved the version rows, before giving up.
@@ -74,55 +76,6 @@ pub enum Repair {
     /// The revision's file was changed on purpose after it was applied:
     /// record the binary's checksum as the applied one.
     AcceptChecksum,
-}
-
-/// Where one revision stands in the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevisionState {
-    /// Applied, with the binary's checksum.
-    Applied,
-    /// Not applied.
-    Pending,
-    /// Applied, but the binary's SQL differs from what was applied.
-    Modified,
-    /// In the database, not in this binary.
-    Unknown,
-    /// Failed partway (or interrupted) and waiting for `repair`.
-    Failed,
-    /// Applied with no checksum on record (stamped, or adopted from
-    /// another tool).
-    Unverified,
-}
-
-impl RevisionState {
-    /// The state as `status` prints it.
-    pub fn name(self) -> &'static str {
-        match self {
-            RevisionState::Applied => "applied",
-            RevisionState::Pending => "pending",
-            RevisionState::Modified => "modified",
-            RevisionState::Unknown => "unknown",
-            RevisionState::Failed => "failed",
-            RevisionState::Unverified => "unverified",
-        }
-    }
-}
-
-/// One line of `status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevisionStatus {
-    /// The revision id.
-    pub revision: String,
-    /// Its message (empty for unknown revisions).
-    pub message: String,
-    /// Its file (`None` for unknown revisions).
-    pub path: Option<String>,
-    /// Where it stands.
-    pub state: RevisionState,
-    /// When it was last applied, per the log.
-    pub applied_at: Option<String>,
-    /// How long that took.
-    pub duration: Option<Duration>,
 }
 
 /// Migrations plus settings, before connecting.
@@ -314,11 +267,12 @@ impl<'m> Connected<'m> {
         let rows = state::read_rows(&mut self.db, &self.tables).await?;
         let unknown: Vec<&String> = rows.iter().filter(|r| self.graph.index_of(r).is_none()).collect();
         if let Some(first) = unknown.first() {
-            return Err(Error::UnknownRevisions {
+            return Err(VerifyError::UnknownRevisions {
                 revisions: unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
                 first: (*first).clone(),
                 renamed: String::new(),
-            });
+            }
+            .into());
         }
         Ok(rows.iter().filter_map(|r| self.graph.index_of(r)).collect())
     }
@@ -360,104 +314,6 @@ impl<'m> Connected<'m> {
         lock::acquire(&self.url, &mut self.db, &self.tables, self.lock_timeout, self.access).await
     }
 
-    /// Refuses to go on while a revision is left failed partway.
-    fn check_unfinished(&self, unfinished: &[Unfinished]) -> Result<(), Error> {
-        let Some(u) = unfinished.first() else { return Ok(()) };
-        let index = self.graph.index_of(&u.revision);
-        let path = index.map_or_else(
-            || "not in this binary".to_owned(),
-            |i| self.graph.revision(i).path.to_string(),
-        );
-        let direction = if u.operation == "downgrade" {
-            Direction::Down
-        } else {
-            Direction::Up
-        };
-        let statements = index.map(|i| {
-            self.graph
-                .revision(i)
-                .body(direction, self.dialect())
-                .statements(self.dialect())
-        });
-        let (at, effect) = match (u.statements_done, statements) {
-            (Some(done), Some(statements)) if done >= statements.len() => (
-                format!(" after all {} of its statements completed", statements.len()),
-                "Every statement took effect, but the revision was not recorded as done".to_owned(),
-            ),
-            (Some(done), Some(statements)) => {
-                let next = statements.get(done).map_or("", |s| s.sql);
-                let at = format!(
-                    " at statement {} of {} (`{}`)",
-                    done + 1,
-                    statements.len(),
-                    excerpt(next)
-                );
-                let effect = match done {
-                    0 => "None of its statements is recorded as completed, though the first may have taken effect"
-                        .to_owned(),
-                    1 => "Its first statement took effect and could not be rolled back".to_owned(),
-                    n => format!("Its first {n} statements took effect and could not be rolled back"),
-                };
-                (at, effect)
-            }
-            _ => (
-                String::new(),
-                "Some of its statements may have taken effect and could not be rolled back".to_owned(),
-            ),
-        };
-        Err(Error::NeedsRepair {
-            revision: u.revision.clone(),
-            path,
-            how: if u.finished { "failed" } else { "was interrupted" },
-            operation: u.operation.clone(),
-            at,
-            effect,
-            error: u.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default(),
-        })
-    }
-
-    /// Refuses to go on when an applied revision's SQL changed since it was
-    /// applied, or when the log shows revisions applied that this binary
-    /// does not contain.
-    /// Returns whether every applied revision has a recorded checksum (so
-    /// that the applied digest is known).
-    fn check_recorded(&self, current: &[usize], recorded: &HashMap<String, Recorded>) -> Result<bool, Error> {
-        let unknown: Vec<&String> = recorded
-            .iter()
-            .filter(|(r, rec)| rec.applies() && self.graph.index_of(r).is_none())
-            .map(|(r, _)| r)
-            .collect();
-        if let Some(first) = unknown.iter().min() {
-            let mut list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-            list.sort_unstable();
-            return Err(Error::UnknownRevisions {
-                revisions: list.join(", "),
-                first: (*first).clone(),
-                renamed: renamed_hint(&self.graph, self.dialect(), &list, recorded),
-            });
-        }
-        let applied = self.graph.ancestors(current, true);
-        let d = self.dialect();
-        let mut all_recorded = true;
-        for i in (0..self.graph.len()).filter(|&i| applied[i]) {
-            let rev = self.graph.revision(i);
-            let Some(recorded) = recorded.get(&*rev.id).and_then(|r| r.checksum.as_deref()) else {
-                all_recorded = false;
-                continue;
-            };
-            let current = rev.checksum(d).to_hex();
-            if recorded != current {
-                return Err(Error::ChecksumMismatch {
-                    revision: rev.id.to_string(),
-                    path: rev.path.to_string(),
-                    recorded: recorded.to_owned(),
-                    current,
-                });
-            }
-        }
-        Ok(all_recorded)
-    }
-
     /// Reads the rows and the log, and runs every check a command makes
     /// before planning.
     ///
@@ -471,141 +327,26 @@ impl<'m> Connected<'m> {
     /// With `create`, missing bookkeeping tables are created; without it
     /// (a dry run) they read as empty and nothing is written.
     async fn checked_rows(&mut self, create: bool) -> Result<(Vec<usize>, Option<Digest>), Error> {
-        if let Some(fast) = self.verified_by_digest().await {
-            return Ok(fast);
+        let d = self.dialect();
+        if let Ok(rows) = self.db.rows(&self.tables.select_versions_and_digest(d), &[]).await
+            && let Some(fast) = crate::fast_path(&self.graph, d, &rows)
+        {
+            return Ok((fast.current, fast.digest));
         }
         if create {
             self.ensure_tables().await?;
         }
-        let current = match self.current_indices().await {
-            Ok(current) => current,
-            Err(Error::UnknownRevisions { revisions, first, .. }) => {
-                // Ahead, or renamed: the log can tell the second.
-                let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
-                let unknown: Vec<&str> = revisions.split(", ").collect();
-                let renamed = renamed_hint(&self.graph, self.dialect(), &unknown, &recorded);
-                return Err(Error::UnknownRevisions {
-                    revisions,
-                    first,
-                    renamed,
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
-        self.check_unfinished(&unfinished)?;
-        let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
-        let all_recorded = self.check_recorded(&current, &recorded)?;
-        let digest = all_recorded.then(|| {
-            let applied = self.graph.ancestors(&current, true);
-            Digest::of_applied(&self.graph, &applied, self.dialect())
-        });
-        Ok((current, digest))
-    }
-
-    /// The fast path of [`Self::checked_rows`]; `None` sends the caller
-    /// down the slow one.
-    async fn verified_by_digest(&mut self) -> Option<(Vec<usize>, Option<Digest>)> {
-        let d = self.dialect();
-        let rows = self
-            .db
-            .rows(&self.tables.select_versions_and_digest(d), &[])
-            .await
-            .ok()?;
-        let mut current = Vec::new();
-        let mut latest = None;
-        for row in &rows {
-            let value = row.get(1).cloned().flatten();
-            match row.first().cloned().flatten().as_deref() {
-                Some("0") => current.push(self.graph.index_of(&value?)?),
-                Some("1") => latest = Some(value),
-                // A revision started and never finished: whatever digest
-                // came after it, only the full check may judge it.
-                _ => return None,
-            }
-        }
-        let applied = self.graph.ancestors(&current, true);
-        let expected = Digest::of_applied(&self.graph, &applied, d);
-        let verified = match latest {
-            // An empty log: only an empty database is known to be clean.
-            None => current.is_empty(),
-            Some(recorded) => recorded.as_deref().and_then(Digest::parse) == Some(expected),
-        };
-        verified.then_some((current, Some(expected)))
+        let snapshot = state::read_snapshot(&mut self.db, &self.tables).await?;
+        let verified = crate::verify(&self.graph, d, &snapshot)?;
+        Ok((verified.current, verified.digest))
     }
 
     /// Where every revision stands: applied, pending, modified, unknown,
     /// failed or unverified, oldest first, then revisions the binary does
     /// not contain.
     pub async fn status(&mut self) -> Result<Vec<RevisionStatus>, Error> {
-        let rows = state::read_rows(&mut self.db, &self.tables).await?;
-        let unfinished = state::read_unfinished(&mut self.db, &self.tables).await?;
-        let recorded = state::read_recorded(&mut self.db, &self.tables).await?;
-        let graph = &self.graph;
-        let known: Vec<usize> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
-        let mut applied = graph.ancestors(&known, true);
-        // A database ahead of this binary has version rows it cannot place
-        // in its graph; which of its own revisions are applied then comes
-        // from the log (each one's latest successful entry).
-        if rows.len() != known.len() {
-            for (i, a) in applied.iter_mut().enumerate() {
-                *a |= recorded
-                    .get(&*graph.revision(i).id)
-                    .is_some_and(state::Recorded::applies);
-            }
-        }
-        let d = self.db.dialect();
-        let mut out = Vec::with_capacity(graph.len());
-        let mut order = graph.history();
-        order.reverse();
-        for i in order {
-            let rev = graph.revision(i);
-            let rec = recorded.get(&*rev.id);
-            let state = if unfinished.iter().any(|u| *u.revision == *rev.id) {
-                RevisionState::Failed
-            } else if !applied[i] {
-                RevisionState::Pending
-            } else {
-                match rec.and_then(|r| r.checksum.as_deref()) {
-                    None => RevisionState::Unverified,
-                    Some(c) if c == rev.checksum(d).to_hex() => RevisionState::Applied,
-                    Some(_) => RevisionState::Modified,
-                }
-            };
-            let (applied_at, duration) = match rec.filter(|_| applied[i]) {
-                Some(r) => (
-                    r.finished_at.clone(),
-                    duration_between(r.started_at.as_deref(), r.finished_at.as_deref()),
-                ),
-                None => (None, None),
-            };
-            out.push(RevisionStatus {
-                revision: rev.id.to_string(),
-                message: rev.message.to_string(),
-                path: Some(rev.path.to_string()),
-                state,
-                applied_at,
-                duration,
-            });
-        }
-        let mut unknown: Vec<String> = rows.iter().filter(|r| graph.index_of(r).is_none()).cloned().collect();
-        unknown.extend(
-            recorded
-                .iter()
-                .filter(|(r, rec)| rec.applies() && graph.index_of(r).is_none())
-                .map(|(r, _)| r.clone()),
-        );
-        unknown.sort();
-        unknown.dedup();
-        out.extend(unknown.into_iter().map(|revision| RevisionStatus {
-            revision,
-            message: String::new(),
-            path: None,
-            state: RevisionState::Unknown,
-            applied_at: None,
-            duration: None,
-        }));
-        Ok(out)
+        let snapshot = state::read_snapshot(&mut self.db, &self.tables).await?;
+        Ok(crate::classify(&self.graph, self.dialect(), &snapshot))
     }
 
     /// Plans `upgrade`/`downgrade` to `target` with the lock held and every
@@ -842,17 +583,14 @@ impl<'m> Connected<'m> {
             },
         };
         let Some(r) = graph.index_of(&chosen.revision) else {
-            return Err(Error::UnknownRevisions {
+            return Err(VerifyError::UnknownRevisions {
                 revisions: chosen.revision.clone(),
                 first: chosen.revision,
                 renamed: String::new(),
-            });
+            }
+            .into());
         };
-        let direction = if chosen.operation == "downgrade" {
-            Direction::Down
-        } else {
-            Direction::Up
-        };
+        let direction = chosen.operation.direction();
         let current = self.current_indices().await?;
         let graph = &self.graph;
         let (changes, rows) = match how {
@@ -867,9 +605,9 @@ impl<'m> Connected<'m> {
         };
         let plan = Plan::single(graph, &current, step.clone(), rows.clone());
         let note = match how {
-            Repair::Applied => format!("repaired: {} marked as applied", chosen.operation),
+            Repair::Applied => format!("repaired: {} marked as applied", chosen.operation.name()),
             Repair::RolledBack | Repair::AcceptChecksum => {
-                format!("repaired: {} marked as rolled back", chosen.operation)
+                format!("repaired: {} marked as rolled back", chosen.operation.name())
             }
         };
         let d = self.db.dialect();
@@ -1005,53 +743,11 @@ async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &s
     }
 }
 
-/// For applied revisions this binary does not know: when one was applied
-/// with exactly the SQL of a revision the binary has under another id that
-/// the log never saw, it was most likely renamed; say which and what to do.
-fn renamed_hint(graph: &Graph<'_>, dialect: Dialect, unknown: &[&str], recorded: &HashMap<String, Recorded>) -> String {
-    let mut hints = Vec::new();
-    for old in unknown {
-        let Some(checksum) = recorded.get(*old).and_then(|r| r.checksum.as_deref()) else {
-            continue;
-        };
-        let same = (0..graph.len())
-            .map(|i| graph.revision(i))
-            .find(|r| r.checksum(dialect).to_hex() == checksum && !recorded.contains_key(&*r.id));
-        if let Some(new) = same {
-            hints.push(format!(
-                ". Revision {old} was applied with exactly the SQL of {} ({}) in this binary: if it was renamed, \
-                 put its old id back in the file, or record the new id with `migrator stamp --purge {}` (its \
-                 checksum is then unverified)",
-                new.id, new.path, new.id
-            ));
-        }
-    }
-    hints.concat()
-}
-
-/// The start of a statement for a message: its first line, at most about
-/// 60 characters, cut at a word boundary.
-fn excerpt(statement: &str) -> String {
-    let line = statement.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    if line.chars().count() <= 60 {
-        return line.to_owned();
-    }
-    let cut: String = line.chars().take(60).collect();
-    let word_end = cut.rfind(char::is_whitespace).filter(|&i| i > 20).unwrap_or(cut.len());
-    format!("{} ...", cut[..word_end].trim_end())
-}
-
 /// Revision ids in file order.
 fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = usize>) -> Vec<String> {
     let mut v: Vec<usize> = rows.collect();
     v.sort_unstable();
     v.into_iter().map(|r| graph.revision(r).id.to_string()).collect()
-}
-
-/// The time between two log timestamps.
-fn duration_between(started: Option<&str>, finished: Option<&str>) -> Option<Duration> {
-    let ms = crate::parse_utc_millis(finished?)? - crate::parse_utc_millis(started?)?;
-    u64::try_from(ms).ok().map(Duration::from_millis)
 }
 
 /// The steps of a plan, as a report lists them (nothing ran).
@@ -1087,7 +783,7 @@ async fn repair_row(
 ) -> Result<(), sqlx::Error> {
     let args = [
         Value::Text(revision),
-        Value::Text("repair"),
+        Value::Text(Operation::Repair.name()),
         Value::OptText(checksum),
         Value::Text(now),
         Value::OptText(Some(now)),
@@ -1106,7 +802,7 @@ async fn repair_row(
 async fn purge_row(db: &mut Db, tables: &Tables, revision: &str, now: &str) -> Result<(), sqlx::Error> {
     let args = [
         Value::Text(revision),
-        Value::Text("stamp"),
+        Value::Text(Operation::Stamp.name()),
         Value::OptText(None),
         Value::Text(now),
         Value::OptText(Some(now)),

@@ -14,7 +14,7 @@ mod state;
 
 pub use error::Error;
 pub use hooks::RunHooks;
-pub use migrator::{Applied, Connected, Migrator, Repair, Report, RevisionState, RevisionStatus, TransactionMode};
+pub use migrator::{Applied, Connected, Migrator, Repair, Report, TransactionMode};
 pub use scratch::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
 };

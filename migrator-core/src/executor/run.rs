@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::db::{Db, Value};
 use super::error::{Context, Error, describe};
 use super::migrator::{Applied, TransactionMode};
-use crate::bookkeeping::{TOOL_VERSION, Tables};
+use crate::bookkeeping::{LogRow, TOOL_VERSION, Tables};
 use crate::{
     Body, Dialect, Digest, Direction, Plan, RowChange, Step, Text, disables_foreign_keys, now_utc, split_statements,
 };
@@ -386,7 +386,7 @@ async fn run_statements(
     let log_id = db
         .insert_returning_id(
             &tables.insert_log(d),
-            &log_args(plan, step, d, started_at, None, Some(0), None).as_values(),
+            &values(&log_args(plan, step, d, started_at, None, Some(0), None)),
         )
         .await
         .map_err(StepError::Bookkeeping)?;
@@ -533,34 +533,20 @@ pub(crate) async fn move_rows(db: &mut Db, tables: &Tables, plan: &Plan<'_, '_>,
     Ok(())
 }
 
-/// The parameters of a log row.
-struct LogArgs {
-    revision: String,
-    operation: &'static str,
-    checksum: Option<String>,
-    started_at: String,
-    finished_at: Option<String>,
-    success: bool,
-    error: Option<String>,
-    statements_done: Option<i64>,
-    applied_digest: Option<String>,
-}
-
-impl LogArgs {
-    fn as_values(&self) -> [Value<'_>; 10] {
-        [
-            Value::Text(&self.revision),
-            Value::Text(self.operation),
-            Value::OptText(self.checksum.as_deref()),
-            Value::Text(&self.started_at),
-            Value::OptText(self.finished_at.as_deref()),
-            Value::Bool(self.success),
-            Value::OptText(self.error.as_deref()),
-            Value::OptInt(self.statements_done),
-            Value::Text(TOOL_VERSION),
-            Value::OptText(self.applied_digest.as_deref()),
-        ]
-    }
+/// A log row's values, bound in [`crate::bookkeeping::LOG_COLUMNS`] order.
+fn values(row: &LogRow) -> [Value<'_>; 10] {
+    [
+        Value::Text(&row.revision),
+        Value::Text(row.operation.name()),
+        Value::OptText(row.checksum.as_deref()),
+        Value::Text(&row.started_at),
+        Value::OptText(row.finished_at.as_deref()),
+        Value::Bool(row.success),
+        Value::OptText(row.error.as_deref()),
+        Value::OptInt(row.statements_done),
+        Value::Text(TOOL_VERSION),
+        Value::OptText(row.applied_digest.as_deref()),
+    ]
 }
 
 /// A log row for `step`: finished now with `error` (or success), or, with
@@ -573,24 +559,15 @@ fn log_args(
     error: Option<&str>,
     statements_done: Option<i64>,
     digest: Option<Digest>,
-) -> LogArgs {
-    let rev = plan.graph().revision(step.revision);
-    let operation = match (step.stamp, step.direction) {
-        (true, _) => "stamp",
-        (false, Direction::Up) => "upgrade",
-        (false, Direction::Down) => "downgrade",
-    };
+) -> LogRow {
     let started_only = statements_done.is_some();
-    LogArgs {
-        revision: rev.id.to_string(),
-        operation,
-        checksum: (step.direction == Direction::Up && !step.stamp).then(|| rev.checksum(d).to_hex()),
-        started_at: started_at.to_owned(),
+    LogRow {
         finished_at: (!started_only).then(now_utc),
         success: error.is_none() && !started_only,
         error: error.map(str::to_owned),
         statements_done,
         applied_digest: digest.map(|d| d.to_string()),
+        ..LogRow::for_step(plan, step, d, started_at)
     }
 }
 
@@ -605,8 +582,8 @@ pub(crate) async fn log_row(
     digest: Option<Digest>,
 ) -> Result<(), sqlx::Error> {
     let d = db.dialect();
-    let args = log_args(plan, step, d, started_at, error, None, digest);
-    db.exec(&tables.insert_log(d), &args.as_values()).await.map(drop)
+    let row = log_args(plan, step, d, started_at, error, None, digest);
+    db.exec(&tables.insert_log(d), &values(&row)).await.map(drop)
 }
 
 /// `true` when the database refused to create something that exists

@@ -6,18 +6,29 @@ use std::collections::HashMap;
 use super::db::Db;
 use super::error::{Context, Error};
 use crate::bookkeeping::Tables;
+use crate::{Operation, Recorded, Snapshot, Unfinished};
 
-/// A revision whose last run stopped partway: recorded as failed at a
-/// statement, or started and never finished.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Unfinished {
-    pub revision: String,
-    pub operation: String,
-    /// Statements that completed.
-    pub statements_done: Option<usize>,
-    pub error: Option<String>,
-    /// `false` when the run died without recording an outcome.
-    pub finished: bool,
+/// The log's operation column, or the error naming a value migrator never
+/// writes (a loud failure, not a guess).
+fn operation(value: Option<String>, tables: &Tables) -> Result<Operation, Error> {
+    let text = value.unwrap_or_default();
+    Operation::parse(&text).ok_or_else(|| {
+        Error::Config(format!(
+            "the log table {} holds the operation `{text}`, which migrator never writes; it was edited by hand",
+            tables.log
+        ))
+    })
+}
+
+/// One read of the bookkeeping: version rows, unfinished revisions, and
+/// the latest successful entry of each revision (empty where the tables do
+/// not exist).
+pub(crate) async fn read_snapshot(db: &mut Db, tables: &Tables) -> Result<Snapshot, Error> {
+    Ok(Snapshot {
+        rows: read_rows(db, tables).await?,
+        unfinished: read_unfinished(db, tables).await?,
+        recorded: read_recorded(db, tables).await?,
+    })
 }
 
 /// The version rows in table order; empty when there is no version table.
@@ -44,36 +55,18 @@ pub(crate) async fn read_unfinished(db: &mut Db, tables: &Tables) -> Result<Vec<
             };
         }
     };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|mut r| {
             r.resize(5, None);
-            Unfinished {
+            Ok(Unfinished {
                 revision: r[0].take().unwrap_or_default(),
-                operation: r[1].take().unwrap_or_default(),
+                operation: operation(r[1].take(), tables)?,
                 statements_done: r[2].as_deref().and_then(|s| s.parse().ok()),
                 error: r[3].take(),
                 finished: r[4].is_some(),
-            }
+            })
         })
-        .collect())
-}
-
-/// What the log last recorded for a revision that succeeded at something.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Recorded {
-    pub operation: String,
-    /// The upgrade checksum, for upgrades and repairs that record one.
-    pub checksum: Option<String>,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-}
-
-impl Recorded {
-    /// `true` when this entry leaves the revision applied.
-    pub fn applies(&self) -> bool {
-        self.operation == "upgrade" || (self.operation == "repair" && self.checksum.is_some())
-    }
+        .collect()
 }
 
 /// The latest successful log entry of each revision; empty when there is
@@ -89,18 +82,17 @@ pub(crate) async fn read_recorded(db: &mut Db, tables: &Tables) -> Result<HashMa
             };
         }
     };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|mut r| {
             r.resize(5, None);
             let revision = r[0].take().unwrap_or_default();
             let rec = Recorded {
-                operation: r[1].take().unwrap_or_default(),
+                operation: operation(r[1].take(), tables)?,
                 checksum: r[2].take(),
                 started_at: r[3].take(),
                 finished_at: r[4].take(),
             };
-            (revision, rec)
+            Ok((revision, rec))
         })
-        .collect())
+        .collect()
 }
