@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::Dialect;
-use crate::revision::{Checksum, Direction, HeaderLines, List, Revision, Section, Text};
+use crate::revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 
 const MAGIC: &[u8; 4] = b"MGT2";
 
@@ -300,6 +300,21 @@ impl Reader {
 
     fn checksum(&mut self) -> Option<Checksum> {
         Some(Checksum(self.take(32)?.try_into().ok()?))
+    }
+}
+
+impl Migrations {
+    /// The table `embed_migrations!` emits: the revisions packed into one
+    /// byte string by the macro (format version 2, see this module),
+    /// unpacked on first use. The version is in the name so that a macro
+    /// and a runtime of different releases fail to compile together rather
+    /// than misread each other. Not for hand-written code.
+    #[doc(hidden)]
+    pub const fn from_packed_v2(packed: &'static [u8], allow_multiple_heads: bool) -> Self {
+        Migrations {
+            revisions: List::Packed(packed, unpack, std::sync::OnceLock::new()),
+            allow_multiple_heads,
+        }
     }
 }
 

@@ -271,18 +271,6 @@ pub struct Migrations {
 }
 
 impl Migrations {
-    /// The table `embed_migrations!` emits: the revisions packed into one
-    /// byte string by the macro (format version 2, see `packed.rs`),
-    /// unpacked on first use. The version is in the name so that a macro
-    /// and a runtime of different releases fail to compile together rather
-    /// than misread each other.
-    pub const fn from_packed_v2(packed: &'static [u8], allow_multiple_heads: bool) -> Self {
-        Migrations {
-            revisions: List::Packed(packed, crate::packed::unpack, OnceLock::new()),
-            allow_multiple_heads,
-        }
-    }
-
     /// A table of revisions written out as constants (an empty history, or
     /// a hand-built one).
     pub const fn from_static(revisions: &'static [Revision], allow_multiple_heads: bool) -> Self {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::db::{Db, Value};
 use super::error::Error;
-use super::migrator::Applied;
+use super::report::Applied;
 use crate::Dialect;
 
 /// Callbacks of a run; every method has a default that does nothing.

@@ -7,6 +7,8 @@ mod hooks;
 mod introspect;
 mod lock;
 mod migrator;
+mod repair;
+mod report;
 mod run;
 mod scratch;
 mod server;
@@ -14,7 +16,8 @@ mod state;
 
 pub use error::Error;
 pub use hooks::RunHooks;
-pub use migrator::{Applied, Connected, Migrator, Repair, Report, TransactionMode};
+pub use migrator::{Connected, Migrator};
+pub use report::{Applied, Repair, Report, TransactionMode};
 pub use scratch::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
 };

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::db::{Db, Value};
 use super::error::{Context, Error, describe};
-use super::migrator::{Applied, TransactionMode};
+use super::report::{Applied, TransactionMode};
 use crate::bookkeeping::{LogRow, TOOL_VERSION, Tables};
 use crate::{
     Body, Dialect, Digest, Direction, Plan, RowChange, Step, Text, disables_foreign_keys, now_utc, split_statements,

@@ -325,6 +325,25 @@ impl<'m> Graph<'m> {
         })
     }
 
+    /// How the version rows move when revision `r` alone goes `direction`
+    /// from `current` (a repair, a round-trip test): the changes and the
+    /// rows afterwards.
+    pub fn move_one(
+        &self,
+        current: &[usize],
+        r: usize,
+        direction: Direction,
+        command: &'static str,
+    ) -> Result<(Vec<RowChange>, VersionRows), PlanError> {
+        let mut rows = VersionRows(current.to_vec());
+        let changes = match direction {
+            Direction::Up => rows.upgrade(self, r),
+            Direction::Down => rows.downgrade(self, r),
+        }
+        .map_err(|c| self.row_conflict(command, current, c))?;
+        Ok((changes, rows))
+    }
+
     fn row_conflict(&self, command: &'static str, current: &[usize], c: RowConflict) -> PlanError {
         PlanError::Rows {
             command,
