@@ -43,31 +43,44 @@ pub(crate) struct Stamp {
     pub parts: [i64; 6],
 }
 
-/// Now, in `timezone`: `UTC` (the default) or a fixed offset such as
-/// `+02:00`.
+/// Now, in `timezone`: `UTC` (the default), a fixed offset such as
+/// `+02:00`, or a named zone such as `Europe/Paris` (from the system's
+/// time zone database), as Alembic's `timezone` takes.
 pub(crate) fn now_in(timezone: Option<&str>) -> Result<Stamp, String> {
-    let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let epoch = i64::try_from(epoch).unwrap_or(0);
-    let offset = match timezone.map(str::trim) {
-        None | Some("UTC" | "utc" | "Z" | "") => 0,
-        Some(tz) => parse_offset(tz).ok_or_else(|| {
-            format!("timezone `{tz}` is not UTC or an offset like +02:00 (named zones are not supported)")
-        })?,
+    let zone = match timezone.map(str::trim) {
+        None | Some("UTC" | "utc" | "Z" | "") => jiff::tz::TimeZone::UTC,
+        Some(tz) => match parse_offset(tz) {
+            Some(secs) => jiff::tz::Offset::from_seconds(secs)
+                .map(jiff::tz::TimeZone::fixed)
+                .map_err(|e| format!("timezone `{tz}`: {e}"))?,
+            None => jiff::tz::TimeZone::get(tz).map_err(|e| {
+                format!("timezone `{tz}` is not UTC, an offset like +02:00, or a known zone name ({e})")
+            })?,
+        },
     };
+    let now = jiff::Timestamp::now();
+    let t = zone.to_datetime(now);
     Ok(Stamp {
-        epoch,
-        parts: migrator_core::civil_parts(epoch + offset),
+        epoch: now.as_second(),
+        parts: [
+            i64::from(t.year()),
+            i64::from(t.month()),
+            i64::from(t.day()),
+            i64::from(t.hour()),
+            i64::from(t.minute()),
+            i64::from(t.second()),
+        ],
     })
 }
 
-fn parse_offset(tz: &str) -> Option<i64> {
+fn parse_offset(tz: &str) -> Option<i32> {
     let (sign, rest) = match tz.as_bytes().first()? {
         b'+' => (1, &tz[1..]),
         b'-' => (-1, &tz[1..]),
         _ => return None,
     };
     let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
     (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
@@ -225,6 +238,12 @@ mod tests {
         assert_eq!(parse_offset("-05:30"), Some(-19800));
         assert_eq!(parse_offset("Europe/Paris"), None);
         assert!(now_in(Some("Mars/Olympus")).is_err());
+        // A named zone, as Alembic takes: Tokyo has no daylight saving, so
+        // it is always 9 hours ahead of UTC.
+        let (utc, tokyo) = (now_in(None).unwrap(), now_in(Some("Asia/Tokyo")).unwrap());
+        let minutes = |s: &Stamp| (s.parts[2] * 24 + s.parts[3]) * 60 + s.parts[4];
+        let ahead = (minutes(&tokyo) - minutes(&utc)).rem_euclid(24 * 60);
+        assert!(matches!(ahead, 539..=541), "{ahead}");
     }
 
     #[test]

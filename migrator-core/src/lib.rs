@@ -62,7 +62,7 @@ pub use packed::pack;
 pub use pragma::{FOREIGN_KEYS_OFF, disables_foreign_keys};
 pub use revision::{Body, Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 pub use split::{Statement, split_statements};
-pub use time::{civil_parts, now_utc, parse_utc_millis};
+pub use time::{now_utc, parse_utc_millis};
 pub use url::{DatabaseUrl, SqliteTarget, UrlError, redact};
 pub use verify::{
     Operation, Recorded, RevisionState, RevisionStatus, Snapshot, Unfinished, Verified, VerifyError, classify,

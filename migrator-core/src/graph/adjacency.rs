@@ -3,7 +3,6 @@
 //! revision.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Index;
 
 /// One list of revision indices per revision, stored in one vector.
@@ -84,38 +83,11 @@ impl Index<usize> for Adjacency {
 }
 
 /// The id and label maps. Keys are the history's own ids, not hostile
-/// input, so a fast multiplicative hash (FxHash's) replaces SipHash.
-pub(super) type IdMap<'m> = HashMap<&'m str, usize, BuildHasherDefault<IdHasher>>;
-
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn write_u8(&mut self, b: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    /// The multiplications above leave the low bits, which pick the
-    /// bucket, depending on the low bytes of each word only, and ids often
-    /// share those (`r000001`, `r000002`, ...): without this final mix
-    /// (MurmurHash3's), 100,000 such ids fell into a few dozen buckets.
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
+/// input, so foldhash's fast hasher (with a fixed seed: the same layout on
+/// every run) replaces SipHash. Ids that differ only in their last
+/// characters (`r000001`, `r000002`, ...) must spread over the buckets;
+/// a test below holds it to that.
+pub(super) type IdMap<'m> = HashMap<&'m str, usize, foldhash::fast::FixedState>;
 
 #[cfg(test)]
 mod tests {
@@ -155,7 +127,7 @@ mod tests {
     #[test]
     fn sequential_ids_spread_over_the_low_bits() {
         use std::hash::BuildHasher;
-        let build = BuildHasherDefault::<IdHasher>::default();
+        let build = foldhash::fast::FixedState::default();
         let n = 1 << 16;
         let mut buckets: Vec<u64> = (0..n)
             .map(|i| build.hash_one(format!("r{i:06}").as_str()) & (n as u64 - 1))
