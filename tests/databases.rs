@@ -734,7 +734,11 @@ async fn a_table_that_exists_already_points_to_stamp(url: String, _dialect: Dial
     // Built by hand (or by another tool) before migrator ran.
     exec(&url, "CREATE TABLE t1 (id INTEGER PRIMARY KEY)").await;
     let mut db = Migrator::new(&m).connect(&url).await.unwrap();
-    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    let error = db.upgrade("heads").await.unwrap_err();
+    // The driver's error is the source, for callers that want it.
+    let source = std::error::Error::source(&error).and_then(|s| s.downcast_ref::<sqlx::Error>());
+    assert!(matches!(source, Some(sqlx::Error::Database(_))), "{source:?}");
+    let err = error.to_string();
     assert!(err.contains("already exists"), "{err}");
     assert!(err.contains("`migrator stamp r0001`"), "{err}");
     // The advice is right: after it, the rest applies.

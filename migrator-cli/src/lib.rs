@@ -117,7 +117,7 @@ where
     let code = match commands::run(flags, migrations, &command, &dotenv).await {
         Ok(code) => code,
         Err(e) => {
-            errln!("error: {}", in_terms_of(&format!("{e:#}"), &command));
+            errln!("error: {}", in_terms_of(&message(&e), &command));
             return ExitCode::from(exit_code(&e));
         }
     };
@@ -177,11 +177,25 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             return 2;
         }
         if let Some(core) = cause.downcast_ref::<migrator_core::Error>() {
-            return if core.is_usage() { 2 } else { 1 };
-        }
-        if cause.is::<migrator_core::Diagnostics>() {
-            return 2;
+            return match core.kind() {
+                migrator_core::ErrorKind::Usage => 2,
+                migrator_core::ErrorKind::Failed => 1,
+            };
         }
     }
     1
+}
+
+/// The error as one paragraph: the command line's own context, then the
+/// first migrator error's message, which already summarises its cause
+/// (its `source()`, the driver's error, is not printed again).
+fn message(e: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        parts.push(cause.to_string());
+        if cause.is::<migrator_core::Error>() || cause.is::<UsageError>() {
+            break;
+        }
+    }
+    parts.join(": ")
 }

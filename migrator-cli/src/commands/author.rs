@@ -82,7 +82,8 @@ fn load(settings: &Settings) -> Result<(PathBuf, Migrations)> {
         ))
         .into());
     }
-    let migrations = load_dir(&dir, true).map_err(|d| d.prefixed(&dir.display().to_string()))?;
+    let migrations =
+        load_dir(&dir, true).map_err(|d| migrator_core::Error::from(d.prefixed(&dir.display().to_string())))?;
     Ok((dir, migrations))
 }
 
@@ -173,7 +174,7 @@ pub(crate) struct RevisionArgs<'a> {
 
 pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<ExitCode> {
     let (dir, migrations) = load(settings)?;
-    let graph = Graph::new(&migrations)?;
+    let graph = Graph::new(&migrations).map_err(migrator_core::Error::from)?;
     let ids = |v: &[usize]| v.iter().map(|&i| graph.revision(i).id.to_string()).collect::<Vec<_>>();
     let revises: Vec<String> = match args.head {
         Some("base") => Vec::new(),
@@ -246,7 +247,7 @@ pub(crate) fn merge(
     rev_id: Option<&str>,
 ) -> Result<ExitCode> {
     let (dir, migrations) = load(settings)?;
-    let graph = Graph::new(&migrations)?;
+    let graph = Graph::new(&migrations).map_err(migrator_core::Error::from)?;
     let mut parents: Vec<usize> = Vec::new();
     for r in revisions {
         let resolved = if r == "heads" {
@@ -281,7 +282,7 @@ pub(crate) fn merge(
 
 pub(crate) fn edit(settings: &Settings, ident: &str) -> Result<ExitCode> {
     let (dir, migrations) = load(settings)?;
-    let graph = Graph::new(&migrations)?;
+    let graph = Graph::new(&migrations).map_err(migrator_core::Error::from)?;
     let r = match graph.resolve(ident)?.as_slice() {
         [one] => *one,
         _ => bail!(UsageError(format!("`{ident}` does not name one revision"))),

@@ -102,11 +102,12 @@ pub(crate) async fn run(
                 ))
                 .into());
             }
-            loaded = load_dir(&dir, allow_multiple_heads).map_err(|d| d.prefixed(&dir.display().to_string()))?;
+            loaded = load_dir(&dir, allow_multiple_heads)
+                .map_err(|d| migrator_core::Error::from(d.prefixed(&dir.display().to_string())))?;
             &loaded
         }
     };
-    let graph = Graph::new(migrations)?;
+    let graph = Graph::new(migrations).map_err(migrator_core::Error::from)?;
     match &flags.command {
         Command::Init { .. } | Command::Revision { .. } | Command::Merge { .. } | Command::Edit { .. } => {
             Ok(ExitCode::SUCCESS)

@@ -31,6 +31,7 @@ pub enum Error {
         /// The URL, password removed.
         url: String,
         /// The driver's error.
+        #[source]
         cause: sqlx::Error,
     },
     /// No plan could be made; nothing ran.
@@ -51,6 +52,7 @@ pub enum Error {
         /// `upgrade` or `downgrade`.
         direction: &'static str,
         /// The database's error.
+        #[source]
         cause: sqlx::Error,
         /// Where the database stands now and what to do.
         state: String,
@@ -120,19 +122,45 @@ pub enum Error {
     /// `repair` was asked to repair something that does not need it.
     #[error("{0}")]
     NothingToRepair(String),
-    /// Any other database error, with what migrator was doing. (The
-    /// database's error is part of each message rather than a `source()`,
-    /// so that printing the chain does not repeat it.)
+    /// Any other database error, with what migrator was doing. The
+    /// database's error is both in the message (summarised) and the
+    /// `source()`.
     #[error("{context}: {}", describe(.cause))]
     Database {
         /// What migrator was doing.
         context: String,
         /// The database's error.
+        #[source]
         cause: sqlx::Error,
     },
 }
 
+/// What kind of failure an [`Error`] is, as a command line maps it to an
+/// exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// How migrator was called or configured (exit code 2).
+    Usage,
+    /// The operation failed (exit code 1).
+    Failed,
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Error {
+        Error::Migrations(d)
+    }
+}
+
 impl Error {
+    /// Usage or failure.
+    pub fn kind(&self) -> ErrorKind {
+        if self.is_usage() {
+            ErrorKind::Usage
+        } else {
+            ErrorKind::Failed
+        }
+    }
+
     /// `true` for errors in how migrator was called or configured (exit
     /// code 2), `false` for operations that failed (exit code 1).
     pub fn is_usage(&self) -> bool {

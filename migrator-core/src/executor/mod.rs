@@ -14,7 +14,7 @@ mod scratch;
 mod server;
 mod state;
 
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use hooks::RunHooks;
 pub use migrator::{Connected, Migrator};
 pub use report::{Applied, Repair, Report, TransactionMode};
