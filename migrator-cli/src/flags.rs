@@ -36,7 +36,7 @@ pub(crate) struct Global {
     pub allow_multiple_heads: bool,
     /// per-revision (default): each revision commits on its own; all: one transaction for the run
     #[arg(long, global = true, value_name = "MODE")]
-    pub transaction_mode: Option<String>,
+    pub transaction_mode: Option<Mode>,
     /// The version table [default: migrator_version]; alembic_version adopts an Alembic database
     #[arg(long, global = true, value_name = "NAME")]
     pub version_table: Option<String>,
@@ -64,6 +64,24 @@ pub(crate) struct Global {
     /// Print more detail
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+/// `--transaction-mode`, as clap reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Mode {
+    /// Each revision commits on its own
+    PerRevision,
+    /// One transaction for the run
+    All,
+}
+
+impl From<Mode> for migrator_core::TransactionMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::PerRevision => migrator_core::TransactionMode::PerRevision,
+            Mode::All => migrator_core::TransactionMode::All,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

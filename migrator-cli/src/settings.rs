@@ -95,10 +95,14 @@ impl Settings {
             (None, None) => (DEFAULT_URL.to_owned(), true),
         };
         let url = DatabaseUrl::parse(&raw_url).map_err(|e| UsageError(e.to_string()))?;
-        let mode = match g.transaction_mode.as_deref().or(config.transaction_mode.as_deref()) {
-            None => TransactionMode::default(),
-            Some(m) => TransactionMode::from_name(m)
-                .ok_or_else(|| UsageError(format!("unknown transaction mode `{m}`; use `per-revision` or `all`")))?,
+        let mode = match (g.transaction_mode, config.transaction_mode.as_deref()) {
+            (Some(m), _) => m.into(),
+            (None, None) => TransactionMode::default(),
+            (None, Some(m)) => TransactionMode::from_name(m).ok_or_else(|| {
+                UsageError(format!(
+                    "unknown transaction mode `{m}` in the config file; use `per-revision` or `all`"
+                ))
+            })?,
         };
         let version_table = g
             .version_table

@@ -229,7 +229,7 @@ fn usage_errors_exit_2_and_operation_errors_exit_1() {
         (
             &["--transaction-mode", "some", "upgrade"],
             2,
-            "unknown transaction mode `some`",
+            "invalid value 'some' for '--transaction-mode <MODE>'",
         ),
         (&["--version-table", "bad-name", "upgrade"], 2, "not a valid table name"),
         (&["upgrade", "nope"], 1, "no revision or branch label matches `nope`"),
