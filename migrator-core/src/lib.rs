@@ -55,7 +55,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, nearest};
 pub use dialect::Dialect;
 pub use digest::Digest;
 pub use format::{check_branch_label, check_revision_id, checksum, normalize, parse_revision};
-pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, VersionRows};
+pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, StepKind, VersionRows};
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use offline::offline_script;
 pub use packed::pack;

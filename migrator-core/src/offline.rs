@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use crate::bookkeeping::{LogRow, TOOL_VERSION, Tables};
 use crate::{
-    Body, Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, disables_foreign_keys, now_utc,
-    split_statements,
+    Body, Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, StepKind, disables_foreign_keys,
+    now_utc, split_statements,
 };
 
 /// Writes `plan` as a script for `dialect`. With `create_tables`, the
@@ -39,7 +39,7 @@ pub fn offline_script(
     // transaction: hoisted before it, as the online run does (see `pragma`).
     let fk_off = |step: &Step| {
         dialect == Dialect::Sqlite
-            && !step.stamp
+            && step.kind == StepKind::Run
             && graph
                 .revision(step.revision)
                 .body(step.direction, dialect)
@@ -56,16 +56,16 @@ pub fn offline_script(
     let now = now_utc();
     for step in &plan.steps {
         let rev = graph.revision(step.revision);
-        let body = if step.stamp {
+        let body = if step.kind == StepKind::Stamp {
             Body::default()
         } else {
             rev.body(step.direction, dialect)
         };
         let step_tx = transactional && body.is_transactional();
-        let from_to = match (step.stamp, step.direction) {
-            (true, _) => format!("stamp {}", rev.id),
-            (false, Direction::Up) => format!("upgrade {} -> {}", rev.revises.join(", "), rev.id),
-            (false, Direction::Down) => format!("downgrade {} -> {}", rev.id, rev.revises.join(", ")),
+        let from_to = match (step.kind, step.direction) {
+            (StepKind::Stamp, _) => format!("stamp {}", rev.id),
+            (StepKind::Run, Direction::Up) => format!("upgrade {} -> {}", rev.revises.join(", "), rev.id),
+            (StepKind::Run, Direction::Down) => format!("downgrade {} -> {}", rev.id, rev.revises.join(", ")),
         };
         let _ = writeln!(out, "-- Running {from_to}");
         if !step_tx && batch {

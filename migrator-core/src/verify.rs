@@ -49,10 +49,10 @@ impl Operation {
 
     /// What `step` does: a stamp, or the revision's upgrade or downgrade.
     pub const fn of(step: &crate::Step) -> Operation {
-        match (step.stamp, step.direction) {
-            (true, _) => Operation::Stamp,
-            (false, Direction::Up) => Operation::Upgrade,
-            (false, Direction::Down) => Operation::Downgrade,
+        match (step.kind, step.direction) {
+            (crate::StepKind::Stamp, _) => Operation::Stamp,
+            (crate::StepKind::Run, Direction::Up) => Operation::Upgrade,
+            (crate::StepKind::Run, Direction::Down) => Operation::Downgrade,
         }
     }
 

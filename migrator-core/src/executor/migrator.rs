@@ -12,7 +12,7 @@ use super::run;
 use super::state;
 use crate::bookkeeping::{Tables, check_identifier, check_schema};
 use crate::{
-    DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, RevisionStatus, Step, Text, VerifyError,
+    DatabaseUrl, Dialect, Digest, Direction, Graph, Migrations, Plan, RevisionStatus, Step, StepKind, Text, VerifyError,
 };
 
 /// How many times a SQLite run without the lock (`--no-lock`) plans again
@@ -425,7 +425,7 @@ impl<'m> Connected<'m> {
         let step = Step {
             revision: r,
             direction,
-            stamp: false,
+            kind: StepKind::Run,
             rows: changes,
         };
         let plan = Plan::single(graph, &current, step, rows);

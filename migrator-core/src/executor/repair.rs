@@ -10,7 +10,7 @@ use super::report::{Applied, Repair, Report, ids, planned};
 use super::run::{self, StepError};
 use super::state;
 use crate::bookkeeping::{TOOL_VERSION, Tables};
-use crate::{Direction, Operation, Plan, Step, VerifyError, VersionRows, now_utc};
+use crate::{Direction, Operation, Plan, Step, StepKind, VerifyError, VersionRows, now_utc};
 
 impl<'m> Connected<'m> {
     /// Moves the version rows to `targets` without running any SQL
@@ -149,7 +149,7 @@ impl<'m> Connected<'m> {
         let step = Step {
             revision: r,
             direction,
-            stamp: false,
+            kind: StepKind::Run,
             rows: changes,
         };
         let plan = Plan::single(graph, &current, step.clone(), rows.clone());

@@ -12,7 +12,7 @@ mod topo;
 pub use build::Graph;
 pub use heads::{RowChange, VersionRows};
 pub use history::RangeEnd;
-pub use plan::{Plan, PlanError, Step};
+pub use plan::{Plan, PlanError, Step, StepKind};
 pub use resolve::ResolveError;
 
 #[cfg(test)]

@@ -57,6 +57,15 @@ pub enum PlanError {
     },
 }
 
+/// What a step does with its revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Runs the revision's SQL (up or down) and moves the rows.
+    Run,
+    /// Moves the rows only (`stamp`).
+    Stamp,
+}
+
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -65,8 +74,8 @@ pub struct Step {
     pub revision: usize,
     /// Up or down.
     pub direction: Direction,
-    /// `true` for a stamp: the rows move, no SQL runs.
-    pub stamp: bool,
+    /// Whether the revision's SQL runs, or only its rows move.
+    pub kind: StepKind,
     /// How the version rows move when the step commits.
     pub rows: Vec<RowChange>,
 }
@@ -313,7 +322,7 @@ impl<'m> Graph<'m> {
             steps.push(Step {
                 revision,
                 direction,
-                stamp: true,
+                kind: StepKind::Stamp,
                 rows: changes,
             });
         }
@@ -378,7 +387,7 @@ impl<'m> Graph<'m> {
             steps.push(Step {
                 revision: r,
                 direction,
-                stamp: false,
+                kind: StepKind::Run,
                 rows: changes,
             });
         }
