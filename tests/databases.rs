@@ -57,6 +57,7 @@ on_all_databases!(
     a_table_that_exists_already_points_to_stamp,
     the_sql_examples_of_the_docs_run,
     two_histories_in_one_database_keep_two_logs,
+    a_service_hands_over_its_own_connection,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -824,4 +825,43 @@ async fn two_histories_in_one_database_keep_two_logs(url: String, _dialect: Dial
     }
     let logs = scalar(&url, "SELECT CAST(COUNT(*) AS CHAR(10)) FROM va_log").await;
     assert_eq!(logs.map(|s| s.trim().to_owned()).as_deref(), Some("1"));
+}
+
+async fn a_service_hands_over_its_own_connection(url: String, dialect: Dialect) {
+    use sqlx::Connection as _;
+    let count = "SELECT CAST(COUNT(*) AS CHAR(10)) FROM users";
+    let counted = |v: Option<String>| v.map(|s| s.trim().to_owned());
+    match dialect {
+        Dialect::Sqlite => {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+            let conn = sqlx::SqliteConnection::connect_with(&options.create_if_missing(true))
+                .await
+                .unwrap();
+            let mut db = Migrator::new(&DEMO).connect_with(conn).await.unwrap();
+            assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), DEMO.revisions.len());
+            let mut conn = db.into_connection().into_sqlite().unwrap();
+            let n: Option<String> = sqlx::query_scalar(count).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(counted(n).as_deref(), Some("0"));
+        }
+        Dialect::Postgres => {
+            let conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            let mut db = Migrator::new(&DEMO).connect_with(conn).await.unwrap();
+            assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), DEMO.revisions.len());
+            let mut conn = db.into_connection().into_postgres().unwrap();
+            let n: Option<String> = sqlx::query_scalar("SELECT CAST(COUNT(*) AS TEXT) FROM users")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(counted(n).as_deref(), Some("0"));
+        }
+        Dialect::Mysql => {
+            let conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+            let mut db = Migrator::new(&DEMO).connect_with(conn).await.unwrap();
+            assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), DEMO.revisions.len());
+            let mut conn = db.into_connection().into_mysql().unwrap();
+            let n: Option<String> = sqlx::query_scalar(count).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(counted(n).as_deref(), Some("0"));
+        }
+    }
+    assert_eq!(tables(&url).await, DEMO_TABLES);
 }

@@ -45,7 +45,9 @@ mod verify;
 #[cfg(feature = "runtime")]
 mod executor;
 #[cfg(feature = "runtime")]
-pub use executor::{Applied, Connected, Error, ErrorKind, Migrator, Repair, Report, RunHooks, Target, TransactionMode};
+pub use executor::{
+    Applied, Connected, Connection, Error, ErrorKind, Migrator, Repair, Report, RunHooks, Target, TransactionMode,
+};
 #[cfg(feature = "runtime")]
 pub use executor::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,

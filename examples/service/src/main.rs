@@ -34,16 +34,41 @@ async fn main() -> ExitCode {
 }
 
 /// Migrates, then does the service's work (here: reports what it finds).
-async fn serve() -> Result<(), migrator_core::Error> {
+/// The migration runs on the connection the service opened itself, as a
+/// service with its own pool or connection settings does; migrator takes
+/// the lock on it and gives it back.
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    use sqlx::Connection as _;
+
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://service.db".to_owned());
-    let mut db = Migrator::new(&MIGRATIONS).connect(&url).await?;
-    let report = db.upgrade("heads").await?;
+    let (report, notes) = if url.starts_with("postgres") {
+        let conn = sqlx::PgConnection::connect(&url).await?;
+        let mut db = Migrator::new(&MIGRATIONS).connect_with(conn).await?;
+        let report = db.upgrade("heads").await?;
+        let mut conn = db
+            .into_connection()
+            .into_postgres()
+            .ok_or("not the PostgreSQL connection")?;
+        let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+            .fetch_one(&mut conn)
+            .await?;
+        (report, notes)
+    } else {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+        let conn = sqlx::SqliteConnection::connect_with(&options.create_if_missing(true)).await?;
+        let mut db = Migrator::new(&MIGRATIONS).connect_with(conn).await?;
+        let report = db.upgrade("heads").await?;
+        let mut conn = db.into_connection().into_sqlite().ok_or("not the SQLite connection")?;
+        let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+            .fetch_one(&mut conn)
+            .await?;
+        (report, notes)
+    };
     println!(
         "migrated: {} revision(s) applied, the database is at {}",
         report.applied.len(),
         report.current.join(", ")
     );
-    db.close().await;
-    println!("serving");
+    println!("serving {notes} note(s)");
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::connection::Connection;
 use super::db::{Access, Db};
 use super::error::{Context, Error};
 use super::hooks::{self, OnStep, RunHooks};
@@ -121,18 +122,52 @@ impl<'m> Migrator<'m> {
         self
     }
 
-    /// Verifies the history and connects to `url`.
-    pub async fn connect(self, url: &str) -> Result<Connected<'m>, Error> {
-        let url = DatabaseUrl::parse(url)?;
-        check_identifier(&self.tables.version).map_err(Error::Config)?;
-        check_identifier(&self.tables.log).map_err(Error::Config)?;
-        if let Some(schema) = &self.tables.schema {
-            check_schema(schema).map_err(Error::Config)?;
-        }
-        let graph = match self.graph {
-            Some(graph) => graph,
-            None => Graph::new(self.migrations).map_err(Error::Migrations)?,
+    /// Verifies the history and works on a connection the caller opened
+    /// (a pool's too: `pool.acquire().await?.detach()`), which
+    /// [`Connected::into_connection`] gives back. The migration lock is
+    /// taken on that connection (PostgreSQL, MySQL); on a SQLite file the
+    /// lock file beside it is found through `PRAGMA database_list`.
+    ///
+    /// ```rust,no_run
+    /// # async fn run(mut conn: sqlx::SqliteConnection) -> Result<(), migrator_core::Error> {
+    /// static MIGRATIONS: migrator_core::Migrations = migrator_core::Migrations::from_static(&[], false);
+    /// let mut db = migrator_core::Migrator::new(&MIGRATIONS).connect_with(conn).await?;
+    /// db.upgrade("heads").await?;
+    /// let conn = db.into_connection().into_sqlite();
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with(self, connection: impl Into<Connection>) -> Result<Connected<'m>, Error> {
+        let mut db = connection.into().0;
+        let url = match db.dialect() {
+            Dialect::Sqlite => {
+                let file = db
+                    .rows("SELECT file FROM pragma_database_list WHERE name = 'main'", &[])
+                    .await
+                    .context(|| "cannot read which file the SQLite connection has open".to_owned())?
+                    .into_iter()
+                    .next()
+                    .and_then(|mut r| r.swap_remove(0))
+                    .filter(|f| !f.is_empty());
+                match file {
+                    Some(path) => format!("sqlite://{path}"),
+                    None => "sqlite::memory:".to_owned(),
+                }
+            }
+            Dialect::Postgres => "postgres://the-service-connection/".to_owned(),
+            Dialect::Mysql => "mysql://the-service-connection/".to_owned(),
         };
+        let url = DatabaseUrl::parse(&url)?;
+        self.finish(url, db)
+    }
+
+    /// Verifies the history and connects to `url`.
+    pub async fn connect(mut self, url: &str) -> Result<Connected<'m>, Error> {
+        let url = DatabaseUrl::parse(url)?;
+        // Settings and history are checked before anything is connected to.
+        self.check_settings()?;
+        if self.graph.is_none() {
+            self.graph = Some(Graph::new(self.migrations).map_err(Error::Migrations)?);
+        }
         let db = match Db::connect_with(&url, self.lock_timeout, self.access).await {
             Some(Ok(db)) => db,
             // Something in the URL itself (a port that is no number, an
@@ -154,6 +189,26 @@ impl<'m> Migrator<'m> {
                     feature: url.dialect().feature(),
                 });
             }
+        };
+        self.finish(url, db)
+    }
+
+    fn check_settings(&self) -> Result<(), Error> {
+        check_identifier(&self.tables.version).map_err(Error::Config)?;
+        check_identifier(&self.tables.log).map_err(Error::Config)?;
+        if let Some(schema) = &self.tables.schema {
+            check_schema(schema).map_err(Error::Config)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the settings, verifies the history, and makes the
+    /// connection a [`Connected`].
+    fn finish(self, url: DatabaseUrl, db: Db) -> Result<Connected<'m>, Error> {
+        self.check_settings()?;
+        let graph = match self.graph {
+            Some(graph) => graph,
+            None => Graph::new(self.migrations).map_err(Error::Migrations)?,
         };
         Ok(Connected {
             graph,
@@ -184,6 +239,12 @@ pub struct Connected<'m> {
 }
 
 impl<'m> Connected<'m> {
+    /// The connection, back to the caller (see
+    /// [`Migrator::connect_with`]).
+    pub fn into_connection(self) -> Connection {
+        Connection(self.db)
+    }
+
     /// The verified graph.
     pub fn graph(&self) -> &Graph<'m> {
         &self.graph

@@ -1,6 +1,7 @@
 //! Applying plans to a database through sqlx: the only part of
 //! migrator-core that does I/O against a database.
 
+mod connection;
 mod db;
 mod error;
 mod hooks;
@@ -14,6 +15,7 @@ mod scratch;
 mod server;
 mod state;
 
+pub use connection::Connection;
 pub use error::{Error, ErrorKind};
 pub use hooks::RunHooks;
 pub use migrator::{Connected, Migrator};
