@@ -4,6 +4,8 @@
 mod connection;
 mod db;
 mod error;
+mod failure;
+mod foreign_keys;
 mod hooks;
 mod introspect;
 mod lock;
@@ -14,6 +16,8 @@ mod run;
 mod scratch;
 mod server;
 mod state;
+mod statements;
+mod step;
 
 pub use connection::Connection;
 pub use error::{Error, ErrorKind};

@@ -7,8 +7,8 @@ use super::db::{Db, Value};
 use super::error::{Context, Error};
 use super::migrator::Connected;
 use super::report::{Applied, Repair, Report, ids, planned};
-use super::run::{self, StepError};
 use super::state;
+use super::step::{self as run, StepError};
 use crate::bookkeeping::{TOOL_VERSION, Tables};
 use crate::{Direction, Operation, Plan, Step, StepKind, VerifyError, VersionRows, now_utc};
 
