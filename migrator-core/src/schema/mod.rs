@@ -2,6 +2,9 @@
 //! differences between two schemas, and the SQL that turns one into the
 //! other (spec §6). Pure.
 
+// Used by introspection only, which needs a database.
+#[cfg(feature = "runtime")]
+pub(crate) mod ddl;
 mod diff;
 mod model;
 mod render;
