@@ -11,15 +11,24 @@
 //! migrator-macros = "0.1"
 //! ```
 //!
-//! ```text
+//! ```rust,no_run
 //! // build.rs (`migrator init` writes it): adding a revision file rebuilds the crate
-//! fn main() { println!("cargo:rerun-if-changed=migrations"); }
+//! fn main() {
+//!     println!("cargo:rerun-if-changed=migrations");
+//! }
 //! ```
 //!
-//! ```text
-//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("migrations");
+//! ```rust,no_run
+//! # use migrator_core::Migrations;
+//! # // (migrator-core cannot depend on migrator-macros: a stand-in here.)
+//! # macro_rules! embed_migrations { ($path:literal) => { Migrations::from_static(&[], false) } }
+//! // migrator_macros::embed_migrations!, with a path relative to the crate's Cargo.toml
+//! static MIGRATIONS: Migrations = embed_migrations!("migrations");
 //!
-//! migrator_core::Migrator::new(&MIGRATIONS).connect(&url).await?.upgrade("heads").await?;
+//! # async fn startup(url: &str) -> Result<(), migrator_core::Error> {
+//! migrator_core::Migrator::new(&MIGRATIONS).connect(url).await?.upgrade("heads").await?;
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! The upgrade takes the migration lock first, so several replicas can

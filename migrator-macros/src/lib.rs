@@ -2,10 +2,14 @@
 //! verifies the whole revision graph with migrator-core's own checks, and
 //! expands to a `static`-compatible [`Migrations`] table.
 //!
-//! ```text
-//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("migrations");
+//! ```rust
+//! // Paths are relative to the crate's Cargo.toml (here, this repository's).
+//! static MIGRATIONS: migrator_core::Migrations = migrator_macros::embed_migrations!("../migrations");
 //! static OTHER: migrator_core::Migrations =
-//!     migrator_macros::embed_migrations!("db/history", allow_multiple_heads = true);
+//!     migrator_macros::embed_migrations!("../tests/fixtures/varied", allow_multiple_heads = true);
+//!
+//! assert_eq!(MIGRATIONS.revisions.len(), 10);
+//! assert_eq!(OTHER.revisions.len(), 3);
 //! ```
 //!
 //! The path is relative to the calling crate's `Cargo.toml`; `${VAR}` in it

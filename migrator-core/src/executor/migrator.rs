@@ -309,7 +309,20 @@ impl<'m> Connected<'m> {
         }
     }
 
-    pub(super) async fn take_lock(&mut self) -> Result<lock::Lock, Error> {
+    /// The one way work runs under the migration lock: taken first,
+    /// released afterwards whatever the work returned (and by the server
+    /// or the operating system should the process die in between).
+    pub(super) async fn with_lock<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let lock = self.take_lock().await?;
+        let result = work(self).await;
+        lock.release(&mut self.db).await;
+        result
+    }
+
+    async fn take_lock(&mut self) -> Result<lock::Lock, Error> {
         if !self.lock {
             return Ok(lock::Lock::None);
         }
@@ -354,11 +367,10 @@ impl<'m> Connected<'m> {
     /// Plans `upgrade`/`downgrade` to `target` with the lock held and every
     /// check made, and returns the steps without running anything.
     pub async fn dry_run(&mut self, direction: Direction, target: &str) -> Result<Report, Error> {
-        let lock = self.take_lock().await?;
-        let result = async {
-            let (current, _) = self.checked_rows(false).await?;
-            let dialect = self.dialect();
-            let graph = &self.graph;
+        self.with_lock(async |c| {
+            let (current, _) = c.checked_rows(false).await?;
+            let dialect = c.dialect();
+            let graph = &c.graph;
             let plan = match direction {
                 Direction::Up => graph.plan_upgrade(&current, target, dialect)?,
                 Direction::Down => graph.plan_downgrade(&current, target, dialect)?,
@@ -368,10 +380,8 @@ impl<'m> Connected<'m> {
                 applied,
                 current: ids(graph, plan.after.iter()),
             })
-        }
-        .await;
-        lock.release(&mut self.db).await;
-        result
+        })
+        .await
     }
 
     /// Upgrades to `target` (`head`, `heads`, an id, a prefix, `+N`, ...).
@@ -414,11 +424,9 @@ impl<'m> Connected<'m> {
             ));
         }
         self.writable(direction.verb())?;
-        let lock = self.take_lock().await?;
         // The tables are created, if missing, by the checks.
-        let result = self.run_locked(direction, target, hooks).await;
-        lock.release(&mut self.db).await;
-        result
+        self.with_lock(async |c| c.run_locked(direction, target, hooks).await)
+            .await
     }
 
     /// The plan is made only here, with the lock held.

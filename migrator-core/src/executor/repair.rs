@@ -17,13 +17,11 @@ impl<'m> Connected<'m> {
     /// (Alembic's `stamp`); with `purge`, every row is deleted first.
     pub async fn stamp(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
         self.writable("stamp")?;
-        let lock = self.take_lock().await?;
-        let result = match self.ensure_tables().await {
-            Ok(()) => self.stamp_locked(targets, purge).await,
-            Err(e) => Err(e),
-        };
-        lock.release(&mut self.db).await;
-        result
+        self.with_lock(async |c| {
+            c.ensure_tables().await?;
+            c.stamp_locked(targets, purge).await
+        })
+        .await
     }
 
     async fn stamp_locked(&mut self, targets: &[&str], purge: bool) -> Result<Report, Error> {
@@ -87,13 +85,11 @@ impl<'m> Connected<'m> {
     /// `revision` may be omitted when exactly one revision needs repair.
     pub async fn repair(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
         self.writable("repair")?;
-        let lock = self.take_lock().await?;
-        let result = match self.ensure_tables().await {
-            Ok(()) => self.repair_locked(revision, how).await,
-            Err(e) => Err(e),
-        };
-        lock.release(&mut self.db).await;
-        result
+        self.with_lock(async |c| {
+            c.ensure_tables().await?;
+            c.repair_locked(revision, how).await
+        })
+        .await
     }
 
     async fn repair_locked(&mut self, revision: Option<&str>, how: Repair) -> Result<Report, Error> {
