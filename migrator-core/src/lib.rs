@@ -34,6 +34,9 @@
 //! The upgrade takes the migration lock first, so several replicas can
 //! start at once; see `examples/service` in the repository.
 
+// The build.rs example above is a whole file, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
 pub mod bookkeeping;
 mod diagnostic;
 mod dialect;

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use super::db::{Db, Value};
+use super::db::Db;
 use super::error::{Context, Error};
 use super::migrator::Connected;
 use super::report::{Applied, Repair, Report, ids, planned};
 use super::state;
-use super::step::{self as run, StepError};
-use crate::bookkeeping::{TOOL_VERSION, Tables};
+use super::step::{self as run, StepError, values};
+use crate::bookkeeping::{LogRow, Tables};
 use crate::{Direction, Operation, Plan, Step, StepKind, VerifyError, VersionRows, now_utc};
 
 impl<'m> Connected<'m> {
@@ -255,7 +255,8 @@ async fn finish_bookkeeping(db: &mut Db, result: Result<(), StepError>, what: &s
 }
 
 /// A `repair` row in the log: how a revision was resolved, with the
-/// checksum it is now applied with, if any.
+/// checksum it is now applied with, if any. (No applied digest: the next
+/// upgrade or downgrade reads the whole log and writes it.)
 async fn repair_row(
     db: &mut Db,
     tables: &Tables,
@@ -264,36 +265,45 @@ async fn repair_row(
     now: &str,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    let args = [
-        Value::Text(revision),
-        Value::Text(Operation::Repair.name()),
-        Value::OptText(checksum),
-        Value::Text(now),
-        Value::OptText(Some(now)),
-        Value::Bool(true),
-        Value::OptText(Some(note)),
-        Value::OptInt(None),
-        Value::Text(TOOL_VERSION),
-        // The next upgrade or downgrade reads the whole log and writes it.
-        Value::OptText(None),
-    ];
-    db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
+    note_row(db, tables, Operation::Repair, revision, checksum, now, note).await
 }
 
 /// A `stamp` row for a revision this binary does not know, written by
 /// `stamp --purge`: the log no longer counts it as applied.
 async fn purge_row(db: &mut Db, tables: &Tables, revision: &str, now: &str) -> Result<(), sqlx::Error> {
-    let args = [
-        Value::Text(revision),
-        Value::Text(Operation::Stamp.name()),
-        Value::OptText(None),
-        Value::Text(now),
-        Value::OptText(Some(now)),
-        Value::Bool(true),
-        Value::OptText(Some("purged: not in this binary")),
-        Value::OptInt(None),
-        Value::Text(TOOL_VERSION),
-        Value::OptText(None),
-    ];
-    db.exec(&tables.insert_log(db.dialect()), &args).await.map(drop)
+    note_row(
+        db,
+        tables,
+        Operation::Stamp,
+        revision,
+        None,
+        now,
+        "purged: not in this binary",
+    )
+    .await
+}
+
+/// A finished, successful log row that records a decision rather than SQL
+/// that ran, with `note` in its error column.
+async fn note_row(
+    db: &mut Db,
+    tables: &Tables,
+    operation: Operation,
+    revision: &str,
+    checksum: Option<&str>,
+    now: &str,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    let row = LogRow {
+        revision: revision.to_owned(),
+        operation,
+        checksum: checksum.map(str::to_owned),
+        started_at: now.to_owned(),
+        finished_at: Some(now.to_owned()),
+        success: true,
+        error: Some(note.to_owned()),
+        statements_done: None,
+        applied_digest: None,
+    };
+    db.exec(&tables.insert_log(db.dialect()), &values(&row)).await.map(drop)
 }
