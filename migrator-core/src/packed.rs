@@ -35,7 +35,8 @@ use crate::revision::{Checksum, Direction, HeaderLines, List, Migrations, Revisi
 const MAGIC: &[u8; 4] = b"MGT2";
 
 /// Packs revisions (in table order) into the byte string that
-/// [`crate::Migrations::from_packed_v2`] takes.
+/// `Migrations::from_packed_v2` takes (run by the macro).
+#[doc(hidden)]
 pub fn pack(revisions: &[Revision]) -> Vec<u8> {
     let mut pool = String::new();
     let mut records = Vec::with_capacity(revisions.len() * 160);
@@ -118,12 +119,31 @@ fn put_ref(out: &mut Vec<u8>, pool: &mut String, s: &str) {
 
 /// Unpacks what [`pack`] wrote. The bytes come from the macro of the same
 /// release (the emitted call names the format version), so they are well
-/// formed; should they not be, the result is an empty table rather than a
-/// panic, which every command then reports as a database ahead of the
-/// binary instead of running anything.
+/// formed; should they not be, the table holds one revision with an empty
+/// id whose path says so ([`CORRUPT`]), which `Graph::new` refuses with
+/// that message: a loud error, never a panic and never an empty history.
 pub fn unpack(bytes: &'static [u8]) -> Vec<Revision> {
     let mut r = Reader { bytes, pos: 0 };
-    read_all(&mut r).unwrap_or_default()
+    read_all(&mut r).unwrap_or_else(|| vec![corrupt()])
+}
+
+/// The path of the revision standing for a corrupt embedded table.
+pub const CORRUPT: &str = "<the embedded migrations table>";
+
+fn corrupt() -> Revision {
+    let empty = crate::checksum("");
+    Revision {
+        id: Text::Borrowed(""),
+        message: Text::Borrowed(""),
+        path: Text::Borrowed(CORRUPT),
+        revises: List::Static(&[]),
+        depends_on: List::Static(&[]),
+        branch_labels: List::Static(&[]),
+        create_date: None,
+        sections: List::Static(&[]),
+        checksums: [empty; 3],
+        lines: HeaderLines::default(),
+    }
 }
 
 fn read_all(r: &mut Reader) -> Option<Vec<Revision>> {
@@ -405,9 +425,13 @@ mod tests {
     }
 
     #[test]
-    fn malformed_bytes_give_an_empty_table() {
-        assert!(unpack(b"").is_empty());
-        assert!(unpack(b"XXXX\x00\x00\x00\x00").is_empty());
+    fn malformed_bytes_give_a_table_graph_new_refuses() {
+        let refused = |revs: Vec<Revision>| revs.len() == 1 && revs[0].path == CORRUPT;
+        assert!(refused(unpack(b"")));
+        assert!(refused(unpack(b"XXXX\x00\x00\x00\x00")));
+        let m = crate::Migrations::from_packed_v2(b"garbage", false);
+        let e = crate::Graph::new(&m).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("the embedded migrations table is corrupt"), "{e}");
         let files = vec![source(
             "a.sql",
             "-- a\n--\n-- Revision ID: a\n-- Revises:\n\n-- migrate:up\nSELECT 1;\n",
@@ -415,12 +439,12 @@ mod tests {
         let migrations = parse_sources(&files, false).unwrap_or_else(|d| panic!("{d}"));
         let mut packed = pack(&migrations.revisions);
         for cut in [5, packed.len() / 2, packed.len() - 1] {
-            assert!(unpack(leak(packed[..cut].to_vec())).is_empty(), "cut at {cut}");
+            assert!(refused(unpack(leak(packed[..cut].to_vec()))), "cut at {cut}");
         }
         let mut bad_pool = packed.clone();
         bad_pool[12] = 0xff;
-        assert!(unpack(leak(bad_pool)).is_empty(), "a string that is not UTF-8");
+        assert!(refused(unpack(leak(bad_pool))), "a string that is not UTF-8");
         packed.push(0);
-        assert!(unpack(leak(packed)).is_empty(), "trailing bytes");
+        assert!(refused(unpack(leak(packed))), "trailing bytes");
     }
 }

@@ -13,7 +13,9 @@ use crate::Dialect;
 pub type Text = Cow<'static, str>;
 
 /// A list that is either a `static` slice (embedded) or owned (loaded from
-/// a directory). Dereferences to a slice.
+/// a directory). Dereferences to a slice. An internal of the embedded
+/// table: read the lists through the slice.
+#[doc(hidden)]
 pub enum List<T: 'static> {
     /// Compiled into the binary.
     Static(&'static [T]),

@@ -40,6 +40,16 @@ impl<'m> Graph<'m> {
     /// at once, each naming its file and line.
     pub fn new(migrations: &'m Migrations) -> Result<Graph<'m>, Diagnostics> {
         let revs: &'m [Revision] = &migrations.revisions;
+        if let [only] = revs
+            && only.path == crate::packed::CORRUPT
+        {
+            return Err(Diagnostics(vec![Diagnostic::new(
+                crate::packed::CORRUPT,
+                1,
+                "the embedded migrations table is corrupt (built by another release of migrator-macros than this \
+                 migrator-core?); rebuild the binary with migrator-macros and migrator-core of one release",
+            )]));
+        }
         let n = revs.len();
         let mut errors = Vec::new();
         let at = |i: usize, line: u32, msg: String| Diagnostic::new(revs[i].path.to_string(), line.max(1), msg);
