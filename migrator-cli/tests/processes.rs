@@ -253,7 +253,29 @@ async fn killed_mid_revision(url: &str, server: Option<Server>) {
         assert!(Instant::now() < deadline, "r1 was never applied");
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(700));
+    // Then until r2's statement is running: the servers show it in their
+    // process lists; SQLite shows nothing of an open transaction, so there
+    // the runner's own progress is the last state to wait for.
+    let running = match server {
+        Some(Server::Postgres) => Some(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM pg_stat_activity WHERE datname = current_database() \
+             AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+        ),
+        Some(Server::Mysql) => Some(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.processlist WHERE db = DATABASE() \
+             AND info LIKE '%SLEEP(%' AND id <> CONNECTION_ID()",
+        ),
+        None => None,
+    };
+    match running {
+        Some(sql) => {
+            while tests::scalar(url, sql).await.as_deref() != Some("1") {
+                assert!(Instant::now() < deadline, "r2 never started");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        None => std::thread::sleep(Duration::from_millis(700)),
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     // The server may still be running the dead client's statement: end it,
