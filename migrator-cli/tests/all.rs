@@ -1,0 +1,8 @@
+//! The `migrator` binary as users run it, in one test binary: its output
+//! and exit codes (`cli`), autogenerate and `migrator test` on every
+//! database (`autogenerate`), and several processes at once or killed
+//! mid-revision (`processes`).
+
+mod autogenerate;
+mod cli;
+mod processes;
