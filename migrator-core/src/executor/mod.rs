@@ -1,6 +1,7 @@
 //! Applying plans to a database through sqlx: the only part of
 //! migrator-core that does I/O against a database.
 
+mod connected;
 mod connection;
 mod db;
 mod error;
@@ -19,10 +20,11 @@ mod state;
 mod statements;
 mod step;
 
+pub use connected::Connected;
 pub use connection::Connection;
 pub use error::{Error, ErrorKind};
 pub use hooks::RunHooks;
-pub use migrator::{Connected, Migrator};
+pub use migrator::Migrator;
 pub use report::{Applied, Repair, Report, TransactionMode};
 pub use scratch::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,

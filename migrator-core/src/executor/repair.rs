@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use super::connected::Connected;
 use super::db::Db;
 use super::error::{Context, Error};
-use super::migrator::Connected;
 use super::report::{Applied, Repair, Report, ids, planned};
 use super::state;
 use super::step::{self as run, StepError, values};

@@ -12,27 +12,27 @@ use crate::{Diagnostic, Diagnostics, Migrations, Revision};
 /// file name; that order breaks every tie.
 #[derive(Debug, Clone)]
 pub struct Graph<'m> {
-    migrations: &'m Migrations,
-    ids: IdMap<'m>,
-    label_owner: IdMap<'m>,
+    pub(super) migrations: &'m Migrations,
+    pub(super) ids: IdMap<'m>,
+    pub(super) label_owner: IdMap<'m>,
     /// `Revises`, resolved.
-    parents: Adjacency,
+    pub(super) parents: Adjacency,
     /// `Depends On`, resolved to revisions.
-    deps: Adjacency,
+    pub(super) deps: Adjacency,
     /// Parents plus the dependencies not already implied by an ancestor's
     /// dependencies (Alembic's `_normalized_down_revisions`).
-    down: Adjacency,
+    pub(super) down: Adjacency,
     /// The dependency part of `down`.
-    norm_deps: Adjacency,
+    pub(super) norm_deps: Adjacency,
     /// Revisions naming this one in `Revises`.
-    children: Adjacency,
+    pub(super) children: Adjacency,
     /// Revisions naming this one in `Revises` or `Depends On`.
-    all_children: Adjacency,
+    pub(super) all_children: Adjacency,
     /// Branch labels, own and inherited, sorted.
-    labels: Vec<Vec<&'m str>>,
-    heads: Vec<usize>,
-    real_heads: Vec<usize>,
-    bases: Vec<usize>,
+    pub(super) labels: Vec<Vec<&'m str>>,
+    pub(super) heads: Vec<usize>,
+    pub(super) real_heads: Vec<usize>,
+    pub(super) bases: Vec<usize>,
 }
 
 impl<'m> Graph<'m> {
@@ -181,7 +181,7 @@ impl<'m> Graph<'m> {
             deps.close();
         }
 
-        if let Some(cycle_errors) = find_cycles(revs, &parents, &deps) {
+        if let Some(cycle_errors) = super::cycles::find_cycles(revs, &parents, &deps) {
             errors.extend(cycle_errors);
         }
         if !errors.is_empty() {
@@ -376,129 +376,6 @@ impl<'m> Graph<'m> {
             ),
         )]))
     }
-
-    /// The table this graph was built from.
-    pub fn migrations(&self) -> &'m Migrations {
-        self.migrations
-    }
-
-    /// The number of revisions.
-    pub fn len(&self) -> usize {
-        self.parents.len()
-    }
-
-    /// `true` for an empty history.
-    pub fn is_empty(&self) -> bool {
-        self.parents.is_empty()
-    }
-
-    /// The revision at index `i`.
-    pub fn revision(&self, i: usize) -> &'m Revision {
-        &self.migrations.revisions[i]
-    }
-
-    /// The index of the revision with exactly this id.
-    pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.ids.get(id).copied()
-    }
-
-    /// The revision carrying `label` itself (not by inheritance).
-    pub fn label_owner(&self, label: &str) -> Option<usize> {
-        self.label_owner.get(label).copied()
-    }
-
-    /// Revisions that no revision names in `Revises`, in file order.
-    pub fn heads(&self) -> &[usize] {
-        &self.heads
-    }
-
-    /// Heads that no revision names in `Revises` or `Depends On`.
-    pub fn real_heads(&self) -> &[usize] {
-        &self.real_heads
-    }
-
-    /// Revisions with an empty `Revises`, in file order.
-    pub fn bases(&self) -> &[usize] {
-        &self.bases
-    }
-
-    /// The versioned parents (`Revises`).
-    pub fn parents(&self, i: usize) -> &[usize] {
-        &self.parents[i]
-    }
-
-    /// The resolved `Depends On`.
-    pub fn dependencies(&self, i: usize) -> &[usize] {
-        &self.deps[i]
-    }
-
-    /// Parents plus non-redundant dependencies.
-    pub fn down(&self, i: usize) -> &[usize] {
-        &self.down[i]
-    }
-
-    /// The non-redundant dependencies.
-    pub(crate) fn normalized_dependencies(&self, i: usize) -> &[usize] {
-        &self.norm_deps[i]
-    }
-
-    /// The versioned children.
-    pub fn children(&self, i: usize) -> &[usize] {
-        &self.children[i]
-    }
-
-    /// Children through `Revises` or `Depends On`.
-    pub fn all_children(&self, i: usize) -> &[usize] {
-        &self.all_children[i]
-    }
-
-    /// Branch labels, own and inherited.
-    pub fn labels(&self, i: usize) -> &[&'m str] {
-        &self.labels[i]
-    }
-
-    /// `from` and everything below it, as a membership vector; through
-    /// dependencies too when `with_deps`.
-    pub fn ancestors(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
-        self.closure(from, |i| {
-            if with_deps {
-                self.down_or_parents(i, true)
-            } else {
-                &self.parents[i]
-            }
-        })
-    }
-
-    fn down_or_parents(&self, i: usize, with_deps: bool) -> &[usize] {
-        if with_deps && !self.down.is_empty() {
-            &self.down[i]
-        } else {
-            &self.parents[i]
-        }
-    }
-
-    /// `from` and everything above it; through dependencies too when
-    /// `with_deps`.
-    pub fn descendants(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
-        self.closure(from, |i| {
-            if with_deps {
-                &self.all_children[i]
-            } else {
-                &self.children[i]
-            }
-        })
-    }
-
-    fn closure<'a>(&'a self, from: &[usize], next: impl Fn(usize) -> &'a [usize]) -> Vec<bool> {
-        let mut seen = vec![false; self.len()];
-        let mut stack: Vec<usize> = from.to_vec();
-        while let Some(x) = stack.pop() {
-            if !std::mem::replace(&mut seen[x], true) {
-                stack.extend(next(x).iter().copied().filter(|&y| !seen[y]));
-            }
-        }
-        seen
-    }
 }
 
 fn add_labels<'m>(set: &mut Vec<&'m str>, labels: &[&'m str]) {
@@ -518,85 +395,4 @@ fn suggest_id(missing: &str, ids: &IdMap<'_>) -> String {
         Some(id) => format!("; did you mean `{id}`?"),
         None => "; check the id, or add the missing revision file".to_owned(),
     }
-}
-
-/// Finds cycles through `Revises` and `Depends On`. Each cycle is reported
-/// once, on the file (of those in the cycle) that sorts last, which is most
-/// often the one just edited.
-fn find_cycles(revs: &[Revision], parents: &Adjacency, deps: &Adjacency) -> Option<Vec<Diagnostic>> {
-    let n = revs.len();
-    // Kahn's algorithm from the bases up: whatever is never freed is on or
-    // above a cycle.
-    let mut pending: Vec<usize> = (0..n).map(|i| parents[i].len() + deps[i].len()).collect();
-    let mut edges = Vec::with_capacity(n);
-    for i in 0..n {
-        edges.extend(parents[i].iter().chain(&deps[i]).map(|&p| (p, i)));
-    }
-    let ups = Adjacency::grouped(n, &edges);
-    let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
-    let mut freed = vec![false; n];
-    while let Some(x) = ready.pop() {
-        freed[x] = true;
-        for &c in &ups[x] {
-            pending[c] -= 1;
-            if pending[c] == 0 {
-                ready.push(c);
-            }
-        }
-    }
-    if freed.iter().all(|f| *f) {
-        return None;
-    }
-    // Walk down from each stuck revision through stuck parents until a
-    // revision repeats: that stretch is a cycle.
-    let mut reported = vec![false; n];
-    let mut out = Vec::new();
-    for start in 0..n {
-        if freed[start] || reported[start] {
-            continue;
-        }
-        let mut path = vec![start];
-        let mut pos = vec![usize::MAX; n];
-        pos[start] = 0;
-        let mut x = start;
-        let cycle = loop {
-            let Some(&next) = parents[x].iter().chain(&deps[x]).find(|&&p| !freed[p]) else {
-                break None;
-            };
-            if pos[next] != usize::MAX {
-                break Some(path[pos[next]..].to_vec());
-            }
-            if reported[next] {
-                break None;
-            }
-            pos[next] = path.len();
-            path.push(next);
-            x = next;
-        };
-        for &p in &path {
-            reported[p] = true;
-        }
-        let Some(cycle) = cycle else { continue };
-        let Some(&blame) = cycle.iter().max() else { continue };
-        let names: Vec<String> = cycle
-            .iter()
-            .chain(cycle.first())
-            .map(|&i| format!("{} ({})", revs[i].id, revs[i].path))
-            .collect();
-        let r = &revs[blame];
-        let line = if r.lines.revises != 0 {
-            r.lines.revises
-        } else {
-            r.lines.depends_on
-        };
-        out.push(Diagnostic::new(
-            r.path.to_string(),
-            line.max(1),
-            format!(
-                "cycle in the revision graph: {} (each revises or depends on the next); remove one of these links",
-                names.join(" -> ")
-            ),
-        ));
-    }
-    Some(out)
 }

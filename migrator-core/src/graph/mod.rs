@@ -3,10 +3,13 @@
 
 mod adjacency;
 mod build;
+mod cycles;
 mod heads;
 mod history;
 mod plan;
+mod queries;
 mod resolve;
+mod targets;
 mod topo;
 
 pub use build::Graph;
