@@ -58,7 +58,7 @@ mod verify;
 mod executor;
 #[cfg(feature = "runtime")]
 pub use executor::{
-    Applied, Connected, Connection, Error, ErrorKind, Migrator, Repair, Report, RunHooks, Target, TransactionMode,
+    Connected, Connection, Error, ErrorKind, Migrator, Repair, Report, RunHooks, StepReport, Target, TransactionMode,
 };
 #[cfg(feature = "runtime")]
 pub use executor::{

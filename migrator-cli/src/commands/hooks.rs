@@ -9,7 +9,7 @@
 
 use std::process::{Command, Stdio};
 
-use migrator_core::{Applied, Direction, RunHooks, Target};
+use migrator_core::{Direction, RunHooks, StepReport, Target};
 
 use crate::out::errln;
 use crate::settings::Settings;
@@ -21,7 +21,7 @@ pub(crate) struct Hooks<'s, 'p> {
     target: String,
     planned: Vec<String>,
     /// Called with each step, for printing.
-    print: &'p mut dyn FnMut(&Applied),
+    print: &'p mut dyn FnMut(&StepReport),
 }
 
 impl std::fmt::Debug for Hooks<'_, '_> {
@@ -37,7 +37,7 @@ impl<'s, 'p> Hooks<'s, 'p> {
         settings: &'s Settings,
         direction: Direction,
         target: &str,
-        print: &'p mut dyn FnMut(&Applied),
+        print: &'p mut dyn FnMut(&StepReport),
     ) -> Self {
         Hooks {
             settings,
@@ -104,7 +104,7 @@ impl<'s, 'p> Hooks<'s, 'p> {
 }
 
 impl RunHooks for Hooks<'_, '_> {
-    fn before_apply(&mut self, planned: &[Applied]) -> Result<(), String> {
+    fn before_apply(&mut self, planned: &[StepReport]) -> Result<(), String> {
         self.planned = planned.iter().map(|a| a.revision.clone()).collect();
         match &self.settings.hooks.before_upgrade {
             Some(cmd) => self.run("before_upgrade", cmd, None),
@@ -112,7 +112,7 @@ impl RunHooks for Hooks<'_, '_> {
         }
     }
 
-    fn on_step(&mut self, applied: &Applied) {
+    fn on_step(&mut self, applied: &StepReport) {
         (self.print)(applied);
     }
 }

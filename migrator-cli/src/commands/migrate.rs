@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use migrator_core::{Applied, Direction, Graph, Repair};
+use migrator_core::{Direction, Graph, Repair, StepReport};
 
 use super::hooks::Hooks;
 use super::{connect, connect_to_read};
@@ -54,10 +54,10 @@ pub(crate) async fn run(
     let started = Instant::now();
     // With --json, the steps are collected and printed as one document at
     // the end, failure or not.
-    let mut done: Vec<Applied> = Vec::new();
+    let mut done: Vec<StepReport> = Vec::new();
     // On a terminal, a progress bar under the lines; plain lines otherwise.
     let bar = loud && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
-    let mut print = |a: &Applied| {
+    let mut print = |a: &StepReport| {
         if settings.json {
             done.push(a.clone());
         }
@@ -150,7 +150,7 @@ pub(crate) async fn repair(
     let report = result?;
     if settings.verbosity > Verbosity::Quiet {
         for a in &report.applied {
-            outln!("{}: {}", a.revision, a.message);
+            outln!("{}: {}", a.revision, a.note.as_deref().unwrap_or(&a.message));
         }
         let at = if report.current.is_empty() {
             "base".to_owned()
@@ -168,7 +168,7 @@ fn print_run(
     direction: Direction,
     target: &str,
     dry_run: bool,
-    applied: &[Applied],
+    applied: &[StepReport],
     current: Option<&[String]>,
     error: Option<&str>,
 ) {

@@ -9,7 +9,7 @@ use super::db::{Access, Db};
 use super::error::{Context, Error};
 use super::hooks::{self, OnStep, RunHooks};
 use super::lock;
-use super::report::{Applied, Report, TransactionMode, ids, planned};
+use super::report::{Report, StepReport, TransactionMode, ids, planned};
 use super::run;
 use super::state;
 use crate::bookkeeping::Tables;
@@ -185,7 +185,7 @@ impl<'m> Connected<'m> {
     }
 
     /// Upgrades to `target`, calling `on_step` after each revision commits.
-    pub async fn upgrade_with(&mut self, target: &str, on_step: &mut dyn FnMut(&Applied)) -> Result<Report, Error> {
+    pub async fn upgrade_with(&mut self, target: &str, on_step: &mut dyn FnMut(&StepReport)) -> Result<Report, Error> {
         self.run(Direction::Up, target, &mut OnStep(on_step)).await
     }
 
@@ -206,7 +206,11 @@ impl<'m> Connected<'m> {
     }
 
     /// Downgrades to `target`, calling `on_step` after each revision commits.
-    pub async fn downgrade_with(&mut self, target: &str, on_step: &mut dyn FnMut(&Applied)) -> Result<Report, Error> {
+    pub async fn downgrade_with(
+        &mut self,
+        target: &str,
+        on_step: &mut dyn FnMut(&StepReport),
+    ) -> Result<Report, Error> {
         self.run(Direction::Down, target, &mut OnStep(on_step)).await
     }
 
@@ -253,7 +257,7 @@ impl<'m> Connected<'m> {
                 hooks.before_apply(&planned(&plan)).map_err(Error::Hook)?;
             }
             let graph = &self.graph;
-            let on_step = &mut |a: &Applied| hooks.on_step(a);
+            let on_step = &mut |a: &StepReport| hooks.on_step(a);
             let executed = run::execute(&mut self.db, &self.tables, self.mode, &plan, digest, on_step).await?;
             applied.extend(executed.applied);
             if !executed.interrupted {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::db::{Db, Value};
 use super::error::Error;
-use super::report::Applied;
+use super::report::StepReport;
 use crate::Dialect;
 
 /// Callbacks of a run; every method has a default that does nothing.
@@ -17,22 +17,22 @@ pub trait RunHooks {
     /// revision runs, and only when one will: `planned` lists the steps
     /// (durations zero). An error stops the run before anything is
     /// applied; its text becomes [`Error::Hook`].
-    fn before_apply(&mut self, planned: &[Applied]) -> Result<(), String> {
+    fn before_apply(&mut self, planned: &[StepReport]) -> Result<(), String> {
         let _ = planned;
         Ok(())
     }
 
     /// Called after each revision commits.
-    fn on_step(&mut self, applied: &Applied) {
+    fn on_step(&mut self, applied: &StepReport) {
         let _ = applied;
     }
 }
 
 /// [`RunHooks`] with only `on_step`, from a closure.
-pub(crate) struct OnStep<'a>(pub &'a mut dyn FnMut(&Applied));
+pub(crate) struct OnStep<'a>(pub &'a mut dyn FnMut(&StepReport));
 
 impl RunHooks for OnStep<'_> {
-    fn on_step(&mut self, applied: &Applied) {
+    fn on_step(&mut self, applied: &StepReport) {
         (self.0)(applied);
     }
 }

@@ -25,7 +25,7 @@ pub use connection::Connection;
 pub use error::{Error, ErrorKind};
 pub use hooks::RunHooks;
 pub use migrator::Migrator;
-pub use report::{Applied, Repair, Report, TransactionMode};
+pub use report::{Repair, Report, StepReport, TransactionMode};
 pub use scratch::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
 };

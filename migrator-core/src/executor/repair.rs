@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::connected::Connected;
 use super::db::Db;
 use super::error::{Context, Error};
-use super::report::{Applied, Repair, Report, ids, planned};
+use super::report::{Repair, Report, StepReport, ids, planned};
 use super::state;
 use super::step::{self as run, StepError, values};
 use crate::bookkeeping::{LogRow, Tables};
@@ -173,13 +173,14 @@ impl<'m> Connected<'m> {
         finish_bookkeeping(&mut self.db, result, "repair").await?;
         let rev = graph.revision(r);
         Ok(Report {
-            applied: vec![Applied {
+            applied: vec![StepReport {
                 revision: rev.id.to_string(),
-                message: note,
+                message: rev.message.to_string(),
                 direction,
                 duration: Duration::ZERO,
                 position: 1,
                 total: 1,
+                note: Some(note),
             }],
             current: ids(graph, rows.iter()),
         })
@@ -219,13 +220,14 @@ impl<'m> Connected<'m> {
             .await
             .context(|| "cannot record the accepted checksum".to_owned())?;
         Ok(Report {
-            applied: vec![Applied {
+            applied: vec![StepReport {
                 revision: rev.id.to_string(),
-                message: note,
+                message: rev.message.to_string(),
                 direction: Direction::Up,
                 duration: Duration::ZERO,
                 position: 1,
                 total: 1,
+                note: Some(note),
             }],
             current: ids(graph, current.into_iter()),
         })

@@ -26,9 +26,10 @@ impl TransactionMode {
     }
 }
 
-/// A revision that was applied or reverted.
+/// One step of a run: a revision applied or reverted (for a dry run, one
+/// that would be; for a repair, the revision resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
+pub struct StepReport {
     /// The revision id.
     pub revision: String,
     /// Its message.
@@ -41,13 +42,16 @@ pub struct Applied {
     pub position: usize,
     /// How many revisions the run has.
     pub total: usize,
+    /// What was recorded instead of running SQL (a repair says how the
+    /// revision was resolved); `None` for a step that ran.
+    pub note: Option<String>,
 }
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// The revisions run, in order.
-    pub applied: Vec<Applied>,
+    pub applied: Vec<StepReport>,
     /// The version rows afterwards.
     pub current: Vec<String>,
 }
@@ -72,7 +76,7 @@ pub(crate) fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = usize>) -> Vec<S
 }
 
 /// The steps of a plan, as a report lists them (nothing ran).
-pub(crate) fn planned(plan: &Plan<'_, '_>) -> Vec<Applied> {
+pub(crate) fn planned(plan: &Plan<'_, '_>) -> Vec<StepReport> {
     let graph = plan.graph();
     let total = plan.steps.len();
     plan.steps
@@ -80,13 +84,14 @@ pub(crate) fn planned(plan: &Plan<'_, '_>) -> Vec<Applied> {
         .enumerate()
         .map(|(n, s)| {
             let rev = graph.revision(s.revision);
-            Applied {
+            StepReport {
                 revision: rev.id.to_string(),
                 message: rev.message.to_string(),
                 direction: s.direction,
                 duration: Duration::ZERO,
                 position: n + 1,
                 total,
+                note: None,
             }
         })
         .collect()

@@ -8,7 +8,7 @@ use super::db::Db;
 use super::error::{Context, Error};
 use super::failure::failure;
 use super::foreign_keys::{ForeignKeysOff, commit_checked};
-use super::report::{Applied, TransactionMode};
+use super::report::{StepReport, TransactionMode};
 use super::statements::run_statements;
 use super::step::{StepError, log_row, move_rows, transactional_ddl};
 use crate::bookkeeping::Tables;
@@ -18,7 +18,7 @@ use crate::{Dialect, Digest, Plan, RowChange, Step, Text, disables_foreign_keys,
 #[derive(Debug, Default)]
 pub(crate) struct Executed {
     /// The steps that committed, in order.
-    pub applied: Vec<Applied>,
+    pub applied: Vec<StepReport>,
     /// `true` when, on SQLite, another runner moved the version rows
     /// before a step: the caller re-plans from the new rows.
     pub interrupted: bool,
@@ -66,7 +66,7 @@ pub(crate) async fn execute(
     mode: TransactionMode,
     plan: &Plan<'_, '_>,
     mut digest: Option<Digest>,
-    on_step: &mut dyn FnMut(&Applied),
+    on_step: &mut dyn FnMut(&StepReport),
 ) -> Result<Executed, Error> {
     let graph = plan.graph();
     let dialect = db.dialect();
@@ -154,13 +154,14 @@ pub(crate) async fn execute(
         for change in &step.rows {
             apply_expected(&mut expected, graph, change);
         }
-        done.applied.push(Applied {
+        done.applied.push(StepReport {
             revision: rev.id.to_string(),
             message: rev.message.to_string(),
             direction: step.direction,
             duration: started.elapsed(),
             position: n + 1,
             total: plan.steps.len(),
+            note: None,
         });
         if !in_batch {
             flush(&done.applied, committed, &mut reported, on_step);
@@ -175,7 +176,7 @@ pub(crate) async fn execute(
 
 /// Reports the committed steps not reported yet; `reported` counts those
 /// already reported.
-fn flush(applied: &[Applied], committed: usize, reported: &mut usize, on_step: &mut dyn FnMut(&Applied)) {
+fn flush(applied: &[StepReport], committed: usize, reported: &mut usize, on_step: &mut dyn FnMut(&StepReport)) {
     let upto = committed.min(applied.len());
     for a in applied.iter().take(upto).skip(*reported) {
         on_step(a);
