@@ -98,35 +98,49 @@ async fn eight_runners(url: &str, dir: &Path) {
     );
 }
 
-#[tokio::test]
-async fn eight_concurrent_runners_apply_each_revision_once_sqlite() {
-    let h = counted_history();
-    eight_runners(&h.sqlite_url(), &h.migrations_dir()).await;
+/// One test per database for `$case(url, migrations dir)` over a fresh
+/// [`counted_history`]: a SQLite file, and scratch databases on the
+/// servers (skipped without them, except under `CI=true`).
+macro_rules! on_each_database {
+    ($module:ident, $case:ident) => {
+        mod $module {
+            use tests::{Server, server_db};
+
+            #[tokio::test]
+            async fn sqlite() {
+                let h = super::counted_history();
+                super::$case(&h.sqlite_url(), &h.migrations_dir()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(db) = server_db(Server::Postgres).await else {
+                    return;
+                };
+                let h = super::counted_history();
+                super::$case(&db.url, &h.migrations_dir()).await;
+            }
+
+            #[tokio::test]
+            async fn mysql() {
+                let Some(db) = server_db(Server::Mysql).await else {
+                    return;
+                };
+                let h = super::counted_history();
+                super::$case(&db.url, &h.migrations_dir()).await;
+            }
+        }
+    };
 }
 
-#[tokio::test]
-async fn eight_concurrent_runners_apply_each_revision_once_postgres() {
-    let Some(db) = server_db(Server::Postgres).await else {
-        return;
-    };
-    let h = counted_history();
-    eight_runners(&db.url, &h.migrations_dir()).await;
-}
-
-#[tokio::test]
-async fn eight_concurrent_runners_apply_each_revision_once_mysql() {
-    let Some(db) = server_db(Server::Mysql).await else {
-        return;
-    };
-    let h = counted_history();
-    eight_runners(&db.url, &h.migrations_dir()).await;
-}
+on_each_database!(eight_concurrent_runners_apply_each_revision_once, eight_runners);
+on_each_database!(upgrades_and_downgrades_at_once, upgrades_and_downgrades);
 
 /// Rounds of two upgrades and two downgrades started at once: every runner
 /// exits 0, and the tables are exactly those of the revisions the version
 /// table says are applied (nothing half-done, nothing twice, no false
 /// "interrupted" block).
-async fn upgrades_and_downgrades_at_once(url: &str, dir: &Path) {
+async fn upgrades_and_downgrades(url: &str, dir: &Path) {
     let first = migrator()
         .arg("--dir")
         .arg(dir)
@@ -164,30 +178,6 @@ async fn upgrades_and_downgrades_at_once(url: &str, dir: &Path) {
         expected.sort();
         assert_eq!(tests::tables(url).await, expected, "round {round}: at {at}");
     }
-}
-
-#[tokio::test]
-async fn upgrades_and_downgrades_at_once_sqlite() {
-    let h = counted_history();
-    upgrades_and_downgrades_at_once(&h.sqlite_url(), &h.migrations_dir()).await;
-}
-
-#[tokio::test]
-async fn upgrades_and_downgrades_at_once_postgres() {
-    let Some(db) = server_db(Server::Postgres).await else {
-        return;
-    };
-    let h = counted_history();
-    upgrades_and_downgrades_at_once(&db.url, &h.migrations_dir()).await;
-}
-
-#[tokio::test]
-async fn upgrades_and_downgrades_at_once_mysql() {
-    let Some(db) = server_db(Server::Mysql).await else {
-        return;
-    };
-    let h = counted_history();
-    upgrades_and_downgrades_at_once(&db.url, &h.migrations_dir()).await;
 }
 
 /// r1 creates the tables; r2 takes about 30 s unless `skip_sleep` has a
