@@ -8,3 +8,4 @@ mod databases;
 mod embed;
 mod parity;
 mod sqlite;
+mod tls;

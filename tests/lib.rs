@@ -324,3 +324,108 @@ pub async fn scalar(url: &str, sql: &str) -> Option<String> {
             .flatten()
     }
 }
+
+/// A PostgreSQL instance of the test's own, on a port of its own in a
+/// temporary directory, run as the `postgres` user (the shared servers are
+/// never reconfigured); stopped when dropped. `None` (the test skips, or
+/// under `CI=true` fails) when the binaries are missing.
+#[derive(Debug)]
+pub struct OwnPostgres {
+    /// The data directory and the certificates' folder.
+    pub dir: TempDir,
+    /// The port it listens on, on 127.0.0.1 (and the `localhost` name).
+    pub port: u16,
+}
+
+/// The PostgreSQL server binaries.
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+impl OwnPostgres {
+    /// Starts an instance with `settings` (`-c key=value` each), after
+    /// `prepare` has written what they name into the data directory's
+    /// folder (certificates). The data directory is `dir/data`.
+    pub fn start(settings: &[&str], prepare: impl FnOnce(&Path)) -> Option<OwnPostgres> {
+        if !Path::new(PG_BIN).join("initdb").exists()
+            || std::process::Command::new("runuser").arg("--help").output().is_err()
+        {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("PostgreSQL's binaries ({PG_BIN}) and runuser are required under CI=true");
+            }
+            eprintln!("skipped: PostgreSQL's binaries are not in {PG_BIN}");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        prepare(dir.path());
+        let as_postgres = |args: &[&str]| {
+            let out = std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        std::process::Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        std::process::Command::new("chmod")
+            .args(["755"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        let data = dir.path().join("data");
+        let data_s = data.to_str().unwrap();
+        as_postgres(&[
+            &format!("{PG_BIN}/initdb"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-D",
+            data_s,
+        ]);
+        let port = free_port();
+        let mut options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.path().display());
+        for s in settings {
+            options.push_str(&format!(" -c {s}"));
+        }
+        let log = dir.path().join("log");
+        as_postgres(&[
+            &format!("{PG_BIN}/pg_ctl"),
+            "-D",
+            data_s,
+            "-l",
+            log.to_str().unwrap(),
+            "-o",
+            &options,
+            "-w",
+            "start",
+        ]);
+        Some(OwnPostgres { dir, port })
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--", &format!("{PG_BIN}/pg_ctl"), "-D"])
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// A TCP port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

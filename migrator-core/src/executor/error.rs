@@ -26,7 +26,7 @@ pub enum Error {
         feature: &'static str,
     },
     /// The database cannot be reached.
-    #[error("cannot connect to {url}: {}; check that the database is running and the URL is right", describe(.cause))]
+    #[error("cannot connect to {url}: {}; {}", describe(.cause), connect_advice(.cause))]
     Connect {
         /// The URL, password removed.
         url: String,
@@ -133,6 +133,26 @@ pub enum Error {
         #[source]
         cause: sqlx::Error,
     },
+}
+
+/// What to do about a connection that failed: for TLS, which setting to
+/// change; otherwise, check the server and the URL.
+fn connect_advice(cause: &sqlx::Error) -> &'static str {
+    let text = cause.to_string();
+    if text.contains("UnknownIssuer") || text.contains("unknown issuer") || text.contains("BadSignature") {
+        "the server's certificate is not signed by a CA this client trusts: name yours with \
+         sslrootcert=/path/ca.pem (MySQL: ssl-ca=/path/ca.pem), or use sslmode=require (ssl-mode=REQUIRED) to \
+         encrypt without verifying the certificate"
+    } else if text.contains("NotValidForName") || text.contains("not valid for name") {
+        "the server's certificate does not name the host in the URL: connect with the host name the certificate \
+         names, or use sslmode=verify-ca (ssl-mode=VERIFY_CA), which checks the CA but not the name"
+    } else if text.contains("server does not support TLS") || text.contains("server does not support SSL") {
+        "the server offers no TLS: enable TLS on the server, or lower sslmode (ssl-mode) to prefer or disable"
+    } else if text.contains("SSL") && text.contains("required") || text.contains("no encryption") {
+        "the server requires TLS: add sslmode=require (MySQL: ssl-mode=REQUIRED) to the URL"
+    } else {
+        "check that the database is running and the URL is right"
+    }
 }
 
 /// What kind of failure an [`Error`] is, as a command line maps it to an

@@ -1,0 +1,195 @@
+//! TLS to PostgreSQL, against an instance of the test's own with `ssl=on`
+//! and a certificate signed by a CA the test makes (`openssl`): each
+//! `sslmode` connects and migrates, a wrong host name and a wrong CA fail
+//! with advice that names the setting; MariaDB without TLS refuses
+//! `ssl-mode=REQUIRED` clearly.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+use migrator_core::{Migrations, Migrator};
+use tests::{OwnPostgres, Server, server_db};
+
+static DEMO: Migrations = migrator_macros::embed_migrations!("../migrations");
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA (`{name}.pem`, `{name}.key`) in `dir`.
+fn ca(dir: &Path, name: &str) {
+    let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    );
+}
+
+/// The server's key and certificate for the name `localhost`, signed by
+/// the CA `ca`.
+fn server_cert(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+}
+
+fn tool(name: &str) -> bool {
+    let found = Command::new(name)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("`{name}` is required under CI=true");
+        }
+        eprintln!("skipped: `{name}` is not installed");
+    }
+    found
+}
+
+#[tokio::test]
+async fn postgres_over_tls_in_every_sslmode() {
+    if !tool("openssl") {
+        return;
+    }
+    let mut certs = std::path::PathBuf::new();
+    let Some(pg) = OwnPostgres::start(
+        &["ssl=on", "ssl_cert_file=../server.pem", "ssl_key_file=../server.key"],
+        |dir| {
+            ca(dir, "ca");
+            ca(dir, "other");
+            server_cert(dir);
+            certs = dir.to_path_buf();
+        },
+    ) else {
+        return;
+    };
+    let ca_pem = certs.join("ca.pem");
+    let other_pem = certs.join("other.pem");
+    let url = |host: &str, db: &str, query: &str| format!("postgres://postgres@{host}:{}/{db}?{query}", pg.port);
+    // Each mode that should connect does, and migrates a database of its own.
+    let ok = [
+        ("127.0.0.1", "sslmode=require".to_owned()),
+        (
+            "127.0.0.1",
+            format!("sslmode=verify-ca&sslrootcert={}", ca_pem.display()),
+        ),
+        (
+            "localhost",
+            format!("sslmode=verify-full&sslrootcert={}", ca_pem.display()),
+        ),
+    ];
+    for (n, (host, query)) in ok.iter().enumerate() {
+        let db = format!("tls{n}");
+        tests::exec(
+            &url("127.0.0.1", "postgres", "sslmode=disable"),
+            &format!("CREATE DATABASE {db}"),
+        )
+        .await;
+        let mut m = Migrator::new(&DEMO)
+            .connect(&url(host, &db, query))
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        let report = m.upgrade("heads").await.unwrap();
+        assert_eq!(report.applied.len(), DEMO.revisions.len(), "{query}");
+        m.close().await;
+    }
+    // The session really is encrypted.
+    let ssl = tests::scalar(
+        &url("127.0.0.1", "postgres", "sslmode=require"),
+        "SELECT CAST(ssl AS TEXT) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    )
+    .await;
+    assert_eq!(ssl.as_deref(), Some("true"));
+    // verify-full with a name the certificate does not carry.
+    let wrong_host = url(
+        "127.0.0.1",
+        "postgres",
+        &format!("sslmode=verify-full&sslrootcert={}", ca_pem.display()),
+    );
+    let e = Migrator::new(&DEMO).connect(&wrong_host).await.unwrap_err().to_string();
+    assert!(
+        e.contains("does not name the host in the URL") && e.contains("sslmode=verify-ca"),
+        "{e}"
+    );
+    // verify-ca against the wrong CA.
+    let wrong_ca = url(
+        "127.0.0.1",
+        "postgres",
+        &format!("sslmode=verify-ca&sslrootcert={}", other_pem.display()),
+    );
+    let e = Migrator::new(&DEMO).connect(&wrong_ca).await.unwrap_err().to_string();
+    assert!(
+        e.contains("not signed by a CA this client trusts") && e.contains("sslrootcert="),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_tls_refuses_a_required_tls_clearly() {
+    let Some(db) = server_db(Server::Mysql).await else {
+        return;
+    };
+    let url = format!("{}?ssl-mode=REQUIRED", db.url);
+    let e = Migrator::new(&DEMO).connect(&url).await.unwrap_err().to_string();
+    assert!(e.contains("the server offers no TLS"), "{e}");
+}
