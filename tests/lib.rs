@@ -345,6 +345,11 @@ impl OwnPostgres {
     /// `prepare` has written what they name into the data directory's
     /// folder (certificates). The data directory is `dir/data`.
     pub fn start(settings: &[&str], prepare: impl FnOnce(&Path)) -> Option<OwnPostgres> {
+        OwnPostgres::start_on(free_port(), settings, prepare)
+    }
+
+    /// [`OwnPostgres::start`] on a given port.
+    pub fn start_on(port: u16, settings: &[&str], prepare: impl FnOnce(&Path)) -> Option<OwnPostgres> {
         if !Path::new(PG_BIN).join("initdb").exists()
             || std::process::Command::new("runuser").arg("--help").output().is_err()
         {
@@ -389,7 +394,6 @@ impl OwnPostgres {
             "-D",
             data_s,
         ]);
-        let port = free_port();
         let mut options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.path().display());
         for s in settings {
             options.push_str(&format!(" -c {s}"));

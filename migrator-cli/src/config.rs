@@ -8,13 +8,14 @@ use crate::UsageError;
 /// The file read when `-c/--config` is not given, if it exists.
 pub(crate) const DEFAULT_CONFIG: &str = "migrator.toml";
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "directory",
     "database_url",
     "version_table",
     "version_table_schema",
     "transaction_mode",
     "lock_timeout",
+    "connect_timeout",
     "file_template",
     "truncate_slug_length",
     "timezone",
@@ -37,6 +38,7 @@ pub(crate) struct Config {
     pub version_table_schema: Option<String>,
     pub transaction_mode: Option<String>,
     pub lock_timeout: Option<u64>,
+    pub connect_timeout: Option<u64>,
     pub file_template: Option<String>,
     pub truncate_slug_length: Option<usize>,
     pub timezone: Option<String>,
@@ -100,6 +102,7 @@ fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
             "version_table_schema" => c.version_table_schema = Some(string()?),
             "transaction_mode" => c.transaction_mode = Some(string()?),
             "lock_timeout" => c.lock_timeout = Some(number()?),
+            "connect_timeout" => c.connect_timeout = Some(number()?),
             "file_template" => c.file_template = Some(string()?),
             "truncate_slug_length" => c.truncate_slug_length = Some(usize::try_from(number()?).unwrap_or(usize::MAX)),
             "timezone" => c.timezone = Some(string()?),

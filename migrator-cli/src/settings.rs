@@ -48,6 +48,8 @@ pub(crate) struct Settings {
     pub json: bool,
     pub version_table_schema: Option<String>,
     pub lock_timeout: std::time::Duration,
+    /// How long to keep trying a database that is not up yet.
+    pub connect_timeout: std::time::Duration,
     pub lock: bool,
     /// Where authoring commands write revision files.
     pub authoring_dir: PathBuf,
@@ -130,6 +132,13 @@ impl Settings {
             )));
         }
         let lock_timeout = std::time::Duration::from_secs(lock_timeout);
+        let connect_timeout = g.connect_timeout.or(config.connect_timeout).unwrap_or(0);
+        if connect_timeout > MAX_LOCK_TIMEOUT {
+            return Err(UsageError(format!(
+                "a connect timeout of {connect_timeout} s is more than a day ({MAX_LOCK_TIMEOUT} s); give a shorter one"
+            )));
+        }
+        let connect_timeout = std::time::Duration::from_secs(connect_timeout);
         Ok(Settings {
             raw_url,
             url,
@@ -143,6 +152,7 @@ impl Settings {
             json: g.json,
             version_table_schema,
             lock_timeout,
+            connect_timeout,
             lock: !g.no_lock,
             file_template: config.file_template.clone(),
             truncate_slug_length: config.truncate_slug_length,

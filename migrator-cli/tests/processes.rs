@@ -527,3 +527,50 @@ async fn losing_the_lock_session_fails_the_run_postgres() {
     assert!(next.status.success(), "{}", String::from_utf8_lossy(&next.stderr));
     assert_eq!(current(url, &dir), "r3 (head)");
 }
+
+/// A service whose database starts beside it: `--connect-timeout` keeps
+/// trying until the server is up (here 5 s later), then migrates; an
+/// unknown database fails at once all the same.
+#[tokio::test]
+async fn a_database_that_starts_late_is_waited_for() {
+    let port = tests::free_port();
+    let h = counted_history();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let child = migrator()
+        .arg("--dir")
+        .arg(h.migrations_dir())
+        .args(["-q", "-d", &url, "--connect-timeout", "60", "upgrade"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The scenario itself: the server comes up some seconds later.
+    std::thread::sleep(Duration::from_secs(5));
+    let Some(_pg) = tests::OwnPostgres::start_on(port, &[], |_| {}) else {
+        return;
+    };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(runs(&url).await.len(), 20, "every revision ran once");
+    // What waiting cannot cure fails at once.
+    let Some(db) = server_db(Server::Postgres).await else {
+        return;
+    };
+    let unknown = db
+        .url
+        .rsplit_once('/')
+        .map(|(base, _)| format!("{base}/no_such_database"))
+        .unwrap();
+    let started = Instant::now();
+    let out = migrator()
+        .arg("--dir")
+        .arg(h.migrations_dir())
+        .args(["-d", &unknown, "--connect-timeout", "60", "current"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it waited for a database that does not exist"
+    );
+}

@@ -26,6 +26,7 @@ pub struct Migrator<'m> {
     backup: Option<std::path::PathBuf>,
     /// `log_table` was called: `version_table` leaves the log alone.
     log_named: bool,
+    connect_timeout: Duration,
 }
 
 impl<'m> Migrator<'m> {
@@ -41,6 +42,7 @@ impl<'m> Migrator<'m> {
             access: Access::ReadWrite,
             backup: None,
             log_named: false,
+            connect_timeout: Duration::ZERO,
         }
     }
 
@@ -152,6 +154,14 @@ impl<'m> Migrator<'m> {
         self.finish(url, db)
     }
 
+    /// How long `connect` keeps trying a server that refuses connections or
+    /// is still starting (default: no retry), with back-off; a wrong
+    /// password or an unknown database fails at once.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// Verifies the history and connects to `url`.
     pub async fn connect(mut self, url: &str) -> Result<Connected<'m>, Error> {
         let url = DatabaseUrl::parse(url)?;
@@ -160,7 +170,24 @@ impl<'m> Migrator<'m> {
         if self.graph.is_none() {
             self.graph = Some(Graph::new(self.migrations).map_err(Error::Migrations)?);
         }
-        let db = match Db::connect_with(&url, self.lock_timeout, self.access).await {
+        let deadline = std::time::Instant::now() + self.connect_timeout;
+        let mut wait = Duration::from_millis(100);
+        let db = loop {
+            let attempt = Db::connect_with(&url, self.lock_timeout, self.access).await;
+            // A server that refuses connections or is still starting may be
+            // coming up beside this service: try again until the deadline.
+            // A wrong password or database fails at once.
+            if let Some(Err(e)) = &attempt
+                && not_ready(e)
+                && std::time::Instant::now() + wait < deadline
+            {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+                continue;
+            }
+            break attempt;
+        };
+        let db = match db {
             Some(Ok(db)) => db,
             // Something in the URL itself (a port that is no number, an
             // unknown parameter or value): a usage error naming it.
@@ -213,5 +240,24 @@ impl<'m> Migrator<'m> {
             access: self.access,
             backup: self.backup,
         })
+    }
+}
+
+/// `true` for a connection failure that waiting can cure: nothing listens
+/// yet (refused, reset), or PostgreSQL is starting up or shutting down
+/// (SQLSTATE 57P03), or too many clients for the moment (53300).
+fn not_ready(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::NotFound
+                | std::io::ErrorKind::UnexpectedEof
+        ),
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P03" | "53300")),
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
     }
 }
