@@ -536,7 +536,7 @@ async fn a_database_that_starts_late_is_waited_for() {
     let port = tests::free_port();
     let h = counted_history();
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let child = migrator()
+    let mut child = migrator()
         .arg("--dir")
         .arg(h.migrations_dir())
         .args(["-q", "-d", &url, "--connect-timeout", "60", "upgrade"])
@@ -547,6 +547,8 @@ async fn a_database_that_starts_late_is_waited_for() {
     // The scenario itself: the server comes up some seconds later.
     std::thread::sleep(Duration::from_secs(5));
     let Some(_pg) = tests::OwnPostgres::start_on(port, &[], |_| {}) else {
+        let _ = child.kill();
+        let _ = child.wait();
         return;
     };
     let out = child.wait_with_output().unwrap();
