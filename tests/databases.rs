@@ -58,6 +58,7 @@ on_all_databases!(
     the_sql_examples_of_the_docs_run,
     two_histories_in_one_database_keep_two_logs,
     a_service_hands_over_its_own_connection,
+    a_table_locked_elsewhere_fails_fast,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -864,4 +865,79 @@ async fn a_service_hands_over_its_own_connection(url: String, dialect: Dialect) 
         }
     }
     assert_eq!(tables(&url).await, DEMO_TABLES);
+}
+
+async fn a_table_locked_elsewhere_fails_fast(url: String, dialect: Dialect) {
+    use sqlx::Connection as _;
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE t (id INTEGER);", "DROP TABLE t;");
+    h.revision(
+        "b2",
+        &["a1"],
+        "ALTER TABLE t ADD COLUMN x INTEGER;",
+        "ALTER TABLE t DROP COLUMN x;",
+    );
+    let m = h.load();
+    if dialect == Dialect::Sqlite {
+        // One writer at a time there, and its busy timeout is the lock
+        // timeout: the setting changes nothing, and harms nothing.
+        let mut db = Migrator::new(&m)
+            .ddl_lock_timeout(Some(std::time::Duration::from_secs(1)))
+            .connect(&url)
+            .await
+            .unwrap();
+        assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), 2);
+        db.close().await;
+        return;
+    }
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    db.upgrade("a1").await.unwrap();
+    db.close().await;
+    // A long transaction elsewhere holds a lock on the table.
+    let raw = sqlx::AssertSqlSafe;
+    let holder = async {
+        if dialect == Dialect::Postgres {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(raw("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Box::new(c) as Box<dyn std::any::Any>
+        } else {
+            let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(raw("START TRANSACTION; SELECT * FROM t"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Box::new(c) as Box<dyn std::any::Any>
+        }
+    }
+    .await;
+    let started = std::time::Instant::now();
+    let mut db = Migrator::new(&m)
+        .ddl_lock_timeout(Some(std::time::Duration::from_secs(1)))
+        .connect(&url)
+        .await
+        .unwrap();
+    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    db.close().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "it waited {:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.contains("revision b2") && err.contains("--ddl-lock-timeout"),
+        "{err}"
+    );
+    drop(holder);
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    if dialect == Dialect::Mysql {
+        // MySQL's DDL is not transactional: the failed ALTER is recorded as
+        // failed at its statement, with nothing of it kept.
+        let _ = db.repair(Some("b2"), Repair::RolledBack).await;
+    }
+    db.upgrade("heads").await.unwrap();
+    assert_eq!(db.current().await.unwrap(), ["b2"]);
+    db.close().await;
 }

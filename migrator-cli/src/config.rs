@@ -8,7 +8,7 @@ use crate::UsageError;
 /// The file read when `-c/--config` is not given, if it exists.
 pub(crate) const DEFAULT_CONFIG: &str = "migrator.toml";
 
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "directory",
     "database_url",
     "version_table",
@@ -16,6 +16,7 @@ const KEYS: [&str; 16] = [
     "transaction_mode",
     "lock_timeout",
     "connect_timeout",
+    "ddl_lock_timeout",
     "file_template",
     "truncate_slug_length",
     "timezone",
@@ -39,6 +40,7 @@ pub(crate) struct Config {
     pub transaction_mode: Option<String>,
     pub lock_timeout: Option<u64>,
     pub connect_timeout: Option<u64>,
+    pub ddl_lock_timeout: Option<u64>,
     pub file_template: Option<String>,
     pub truncate_slug_length: Option<usize>,
     pub timezone: Option<String>,
@@ -103,6 +105,7 @@ fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
             "transaction_mode" => c.transaction_mode = Some(string()?),
             "lock_timeout" => c.lock_timeout = Some(number()?),
             "connect_timeout" => c.connect_timeout = Some(number()?),
+            "ddl_lock_timeout" => c.ddl_lock_timeout = Some(number()?),
             "file_template" => c.file_template = Some(string()?),
             "truncate_slug_length" => c.truncate_slug_length = Some(usize::try_from(number()?).unwrap_or(usize::MAX)),
             "timezone" => c.timezone = Some(string()?),

@@ -46,6 +46,9 @@ pub(crate) struct Global {
     /// Seconds to wait for another runner's migration lock [default: 60]
     #[arg(long, global = true, value_name = "SECS")]
     pub lock_timeout: Option<u64>,
+    /// Fail a statement that waits longer than SECS for a table lock (PostgreSQL, MySQL) [default: the server's]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub ddl_lock_timeout: Option<u64>,
     /// Keep trying a database that refuses connections or is starting, for up to SECS [default: 0]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<u64>,

@@ -50,6 +50,8 @@ pub(crate) struct Settings {
     pub lock_timeout: std::time::Duration,
     /// How long to keep trying a database that is not up yet.
     pub connect_timeout: std::time::Duration,
+    /// How long a statement may wait for a table lock.
+    pub ddl_lock_timeout: Option<std::time::Duration>,
     pub lock: bool,
     /// Where authoring commands write revision files.
     pub authoring_dir: PathBuf,
@@ -139,6 +141,13 @@ impl Settings {
             )));
         }
         let connect_timeout = std::time::Duration::from_secs(connect_timeout);
+        let ddl_lock_timeout = g.ddl_lock_timeout.or(config.ddl_lock_timeout);
+        if ddl_lock_timeout.is_some_and(|t| t == 0 || t > MAX_LOCK_TIMEOUT) {
+            return Err(UsageError(
+                "--ddl-lock-timeout takes 1 to 86400 seconds (leave it out for the server's own)".to_owned(),
+            ));
+        }
+        let ddl_lock_timeout = ddl_lock_timeout.map(std::time::Duration::from_secs);
         Ok(Settings {
             raw_url,
             url,
@@ -153,6 +162,7 @@ impl Settings {
             version_table_schema,
             lock_timeout,
             connect_timeout,
+            ddl_lock_timeout,
             lock: !g.no_lock,
             file_template: config.file_template.clone(),
             truncate_slug_length: config.truncate_slug_length,

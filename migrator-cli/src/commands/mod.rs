@@ -206,6 +206,7 @@ async fn connect_as<'m>(
         .version_table_schema(settings.version_table_schema.clone())
         .lock_timeout(settings.lock_timeout)
         .connect_timeout(settings.connect_timeout)
+        .ddl_lock_timeout(settings.ddl_lock_timeout)
         .lock(settings.lock)
         .transaction_mode(settings.mode)
         .read_only(read_only)

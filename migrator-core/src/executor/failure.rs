@@ -17,6 +17,18 @@ fn already_exists(e: &StepError) -> bool {
     }
 }
 
+/// `true` when a statement gave up waiting for a lock (PostgreSQL's
+/// `lock_timeout`, 55P03; MySQL's `lock_wait_timeout`, 1205).
+fn lock_timed_out(e: &StepError) -> bool {
+    match e {
+        StepError::Sql(sqlx::Error::Database(db)) | StepError::Partly(sqlx::Error::Database(db), _) => {
+            matches!(db.code().as_deref(), Some("55P03" | "HY000" | "1205"))
+                && (db.message().contains("lock timeout") || db.message().contains("Lock wait timeout"))
+        }
+        _ => false,
+    }
+}
+
 /// The error for a failed step, saying where the database stands.
 pub(super) fn failure(
     plan: &Plan<'_, '_>,
@@ -66,6 +78,12 @@ pub(super) fn failure(
     }
     if partly.is_none() {
         state.push_str(" Fix the SQL in the file and run the command again.");
+    }
+    if lock_timed_out(&e) {
+        state.push_str(
+            " Another session held a lock on what this revision changes for longer than --ddl-lock-timeout allows: \
+             run the command again when that session has finished, or raise --ddl-lock-timeout.",
+        );
     }
     if step.direction == Direction::Up && already_exists(&e) {
         state.push_str(&format!(

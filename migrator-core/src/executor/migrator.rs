@@ -27,6 +27,7 @@ pub struct Migrator<'m> {
     /// `log_table` was called: `version_table` leaves the log alone.
     log_named: bool,
     connect_timeout: Duration,
+    ddl_lock_timeout: Option<Duration>,
 }
 
 impl<'m> Migrator<'m> {
@@ -43,6 +44,7 @@ impl<'m> Migrator<'m> {
             backup: None,
             log_named: false,
             connect_timeout: Duration::ZERO,
+            ddl_lock_timeout: None,
         }
     }
 
@@ -151,7 +153,7 @@ impl<'m> Migrator<'m> {
             Dialect::Mysql => "mysql://the-service-connection/".to_owned(),
         };
         let url = DatabaseUrl::parse(&url)?;
-        self.finish(url, db)
+        self.finish(url, db).await
     }
 
     /// How long `connect` keeps trying a server that refuses connections or
@@ -159,6 +161,16 @@ impl<'m> Migrator<'m> {
     /// password or an unknown database fails at once.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a statement waits for a table lock before it fails (default:
+    /// as long as the server lets it): PostgreSQL's `lock_timeout`, MySQL's
+    /// `lock_wait_timeout`, set on the session. A migration queued behind a
+    /// long transaction then fails fast, naming the revision and the
+    /// statement, instead of stalling every query queued behind it.
+    pub fn ddl_lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.ddl_lock_timeout = timeout;
         self
     }
 
@@ -209,7 +221,7 @@ impl<'m> Migrator<'m> {
                 });
             }
         };
-        self.finish(url, db)
+        self.finish(url, db).await
     }
 
     fn check_settings(&self) -> Result<(), Error> {
@@ -223,8 +235,22 @@ impl<'m> Migrator<'m> {
 
     /// Checks the settings, verifies the history, and makes the
     /// connection a [`Connected`].
-    fn finish(self, url: DatabaseUrl, db: Db) -> Result<Connected<'m>, Error> {
+    async fn finish(self, url: DatabaseUrl, mut db: Db) -> Result<Connected<'m>, Error> {
         self.check_settings()?;
+        // A migration waiting on a table lock must not stall the
+        // application behind it: the session gives up after this long.
+        if let Some(t) = self.ddl_lock_timeout {
+            let sql = match db.dialect() {
+                Dialect::Postgres => Some(format!("SET lock_timeout = '{}ms'", t.as_millis())),
+                Dialect::Mysql => Some(format!("SET SESSION lock_wait_timeout = {}", t.as_secs().max(1))),
+                Dialect::Sqlite => None,
+            };
+            if let Some(sql) = sql {
+                db.script(&crate::Text::Owned(sql))
+                    .await
+                    .context(|| "cannot set the DDL lock timeout".to_owned())?;
+            }
+        }
         let graph = match self.graph {
             Some(graph) => graph,
             None => Graph::new(self.migrations).map_err(Error::Migrations)?,
