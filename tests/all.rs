@@ -4,8 +4,8 @@
 //! Alembic itself (`alembic`). Each module says what it covers.
 
 mod alembic;
+mod connecting;
 mod databases;
 mod embed;
 mod parity;
 mod sqlite;
-mod tls;

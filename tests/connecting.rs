@@ -1,8 +1,9 @@
-//! TLS to PostgreSQL, against an instance of the test's own with `ssl=on`
-//! and a certificate signed by a CA the test makes (`openssl`): each
-//! `sslmode` connects and migrates, a wrong host name and a wrong CA fail
-//! with advice that names the setting; MariaDB without TLS refuses
-//! `ssl-mode=REQUIRED` clearly.
+//! Ways of reaching a server. TLS to PostgreSQL, against an instance of
+//! the test's own with `ssl=on` and a certificate signed by a CA the test
+//! makes (`openssl`): each `sslmode` connects and migrates, a wrong host
+//! name and a wrong CA fail with advice that names the setting; MariaDB
+//! without TLS refuses `ssl-mode=REQUIRED` clearly. Unix sockets to both
+//! shared servers migrate the demo history.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -192,4 +193,40 @@ async fn a_server_without_tls_refuses_a_required_tls_clearly() {
     let url = format!("{}?ssl-mode=REQUIRED", db.url);
     let e = Migrator::new(&DEMO).connect(&url).await.unwrap_err().to_string();
     assert!(e.contains("the server offers no TLS"), "{e}");
+}
+
+#[tokio::test]
+async fn unix_sockets_reach_both_servers() {
+    for (server, socket) in [
+        (Server::Postgres, "/var/run/postgresql"),
+        (Server::Mysql, "/run/mysqld/mysqld.sock"),
+    ] {
+        let Some(db) = server_db(server).await else {
+            return;
+        };
+        if !Path::new(socket).exists() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{} has no socket at {socket} under CI=true", server.name());
+            }
+            eprintln!("skipped: no socket at {socket}");
+            continue;
+        }
+        let name = db.url.rsplit('/').next().unwrap();
+        let url = match server {
+            Server::Postgres => format!("postgres:///{name}?host={socket}&user=postgres"),
+            Server::Mysql => format!("mysql://root@localhost/{name}?socket={socket}"),
+        };
+        let mut m = Migrator::new(&DEMO)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(
+            m.upgrade("heads").await.unwrap().applied.len(),
+            DEMO.revisions.len(),
+            "{url}"
+        );
+        m.close().await;
+        // The same database, seen over TCP.
+        assert_eq!(tests::tables(&db.url).await.len(), 7, "{url}");
+    }
 }
