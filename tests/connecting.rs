@@ -93,23 +93,9 @@ fn server_cert(dir: &Path) {
     .unwrap();
 }
 
-fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("`{name}` is required under CI=true");
-        }
-        eprintln!("skipped: `{name}` is not installed");
-    }
-    found
-}
-
 #[tokio::test]
 async fn postgres_over_tls_in_every_sslmode() {
-    if !tool("openssl") {
+    if !tests::tool("openssl", "version") {
         return;
     }
     let mut certs = std::path::PathBuf::new();

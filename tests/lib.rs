@@ -433,3 +433,20 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// `true` when the command-line tool `name` runs (`name version_arg`
+/// succeeds); without it the test says it was skipped, except under
+/// `CI=true`, where that is a failure.
+pub fn tool(name: &str, version_arg: &str) -> bool {
+    let found = std::process::Command::new(name)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("`{name}` is required under CI=true");
+        }
+        eprintln!("skipped: `{name}` is not installed");
+    }
+    found
+}

@@ -436,7 +436,7 @@ async fn offline(dialect: Dialect, ours: &str, theirs: &str) {
 
 #[tokio::test]
 async fn sqlite_offline_scripts() {
-    if !tool("sqlite3") {
+    if !tests::tool("sqlite3", "--version") {
         return;
     }
     let (a, b) = (History::new(), History::new());
@@ -445,7 +445,7 @@ async fn sqlite_offline_scripts() {
 
 #[tokio::test]
 async fn postgres_offline_scripts() {
-    if !tool("psql") || !tool("pg_dump") {
+    if !tests::tool("psql", "--version") || !tests::tool("pg_dump", "--version") {
         return;
     }
     let Some(a) = server_db(Server::Postgres).await else {
@@ -459,7 +459,7 @@ async fn postgres_offline_scripts() {
 
 #[tokio::test]
 async fn mysql_offline_scripts() {
-    if !tool("mariadb") || !tool("mariadb-dump") {
+    if !tests::tool("mariadb", "--version") || !tests::tool("mariadb-dump", "--version") {
         return;
     }
     let Some(a) = server_db(Server::Mysql).await else {
@@ -471,23 +471,9 @@ async fn mysql_offline_scripts() {
     offline(Dialect::Mysql, &a.url, &b.url).await;
 }
 
-fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("`{name}` is required under CI=true");
-        }
-        eprintln!("skipped: `{name}` is not installed");
-    }
-    found
-}
-
 #[tokio::test]
 async fn sqlite_history_matches_sqlite3() {
-    if !tool("sqlite3") {
+    if !tests::tool("sqlite3", "--version") {
         return;
     }
     let (a, b) = (History::new(), History::new());
@@ -496,7 +482,7 @@ async fn sqlite_history_matches_sqlite3() {
 
 #[tokio::test]
 async fn postgres_history_matches_psql() {
-    if !tool("psql") || !tool("pg_dump") {
+    if !tests::tool("psql", "--version") || !tests::tool("pg_dump", "--version") {
         return;
     }
     let Some(a) = server_db(Server::Postgres).await else {
@@ -510,7 +496,7 @@ async fn postgres_history_matches_psql() {
 
 #[tokio::test]
 async fn mysql_history_matches_mariadb_client() {
-    if !tool("mariadb") || !tool("mariadb-dump") {
+    if !tests::tool("mariadb", "--version") || !tests::tool("mariadb-dump", "--version") {
         return;
     }
     let Some(a) = server_db(Server::Mysql).await else {
@@ -679,7 +665,7 @@ async fn splitter_matches_client(
 
 #[tokio::test]
 async fn sqlite_splitter_matches_sqlite3() {
-    if !tool("sqlite3") {
+    if !tests::tool("sqlite3", "--version") {
         return;
     }
     splitter_matches_client(Dialect::Sqlite, || {
@@ -702,7 +688,7 @@ async fn server_pair(server: Server) -> Option<(String, String, Vec<Box<dyn std:
 
 #[tokio::test]
 async fn postgres_splitter_matches_psql() {
-    if !tool("psql") || !tool("pg_dump") {
+    if !tests::tool("psql", "--version") || !tests::tool("pg_dump", "--version") {
         return;
     }
     let Some(first) = server_pair(Server::Postgres).await else {
@@ -722,7 +708,7 @@ async fn postgres_splitter_matches_psql() {
 
 #[tokio::test]
 async fn mysql_splitter_matches_mariadb_client() {
-    if !tool("mariadb") || !tool("mariadb-dump") {
+    if !tests::tool("mariadb", "--version") || !tests::tool("mariadb-dump", "--version") {
         return;
     }
     let mut pairs = Vec::new();

@@ -69,13 +69,17 @@ fn counted_history() -> History {
     h
 }
 
-async fn eight_runners(url: &str, dir: &Path) {
-    let children: Vec<_> = (0..8)
-        .map(|_| {
+/// Starts one `migrator` per command at once (`upgrade head`, ...) and
+/// asserts that every one of them exits 0.
+fn all_at_once(url: &str, dir: &Path, commands: &[&str], round: usize) {
+    let children: Vec<_> = commands
+        .iter()
+        .map(|cmd| {
             migrator()
                 .arg("--dir")
                 .arg(dir)
-                .args(["-q", "-d", url, "upgrade", "head"])
+                .args(["-q", "-d", url])
+                .args(cmd.split(' '))
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -86,10 +90,14 @@ async fn eight_runners(url: &str, dir: &Path) {
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
-            "a runner failed: {}",
+            "round {round}: a runner failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+async fn eight_runners(url: &str, dir: &Path) {
+    all_at_once(url, dir, &["upgrade head"; 8], 0);
     let counts = runs(url).await;
     assert_eq!(counts.len(), 20, "{counts:?}");
     assert!(
@@ -149,28 +157,12 @@ async fn upgrades_and_downgrades(url: &str, dir: &Path) {
         .unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     for round in 0..6 {
-        let children: Vec<_> = ["upgrade head", "downgrade r05", "upgrade head", "downgrade r05"]
-            .iter()
-            .map(|cmd| {
-                migrator()
-                    .arg("--dir")
-                    .arg(dir)
-                    .args(["-q", "-d", url])
-                    .args(cmd.split(' '))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "round {round}: a runner failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        all_at_once(
+            url,
+            dir,
+            &["upgrade head", "downgrade r05", "upgrade head", "downgrade r05"],
+            round,
+        );
         let at = current(url, dir);
         let n: usize = at.trim_start_matches('r').split(' ').next().unwrap().parse().unwrap();
         let mut expected: Vec<String> = (1..=n).map(|i| format!("t{i}")).collect();
