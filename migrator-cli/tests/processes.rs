@@ -207,6 +207,25 @@ fn slow_history(server: Option<Server>) -> History {
     h
 }
 
+/// Starts `migrator upgrade head` over [`slow_history`] and returns once
+/// r1 is applied, so that the runner is about to be, or is, in r2.
+fn start_slow_runner(url: &str, dir: &Path, stderr: Stdio) -> std::process::Child {
+    let child = migrator()
+        .arg("--dir")
+        .arg(dir)
+        .args(["-q", "-d", url, "upgrade", "head"])
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while current(url, dir) != "r1" {
+        assert!(Instant::now() < deadline, "r1 was never applied");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
 fn current(url: &str, dir: &Path) -> String {
     let out = migrator()
         .arg("--dir")
@@ -221,20 +240,9 @@ fn current(url: &str, dir: &Path) -> String {
 async fn killed_mid_revision(url: &str, server: Option<Server>) {
     let h = slow_history(server);
     let dir = h.migrations_dir();
-    let mut child = migrator()
-        .arg("--dir")
-        .arg(&dir)
-        .args(["-q", "-d", url, "upgrade", "head"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until r1 is in and r2 has had time to start, then SIGKILL.
+    // Wait until r1 is in and r2 is running, then SIGKILL.
+    let mut child = start_slow_runner(url, &dir, Stdio::null());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while current(url, &dir) != "r1" {
-        assert!(Instant::now() < deadline, "r1 was never applied");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     // Then until r2's statement is running: the servers show it in their
     // process lists; SQLite shows nothing of an open transaction, so there
     // the runner's own progress is the last state to wait for.
@@ -484,19 +492,7 @@ async fn losing_the_lock_session_fails_the_run_postgres() {
     let url = db.url.as_str();
     let h = slow_history(Some(Server::Postgres));
     let dir = h.migrations_dir();
-    let child = migrator()
-        .arg("--dir")
-        .arg(&dir)
-        .args(["-q", "-d", url, "upgrade", "head"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while current(url, &dir) != "r1" {
-        assert!(Instant::now() < deadline, "r1 was never applied");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = start_slow_runner(url, &dir, Stdio::piped());
     // End exactly the session that holds the advisory lock.
     let ended = tests::scalar(
         url,
