@@ -59,6 +59,7 @@ on_all_databases!(
     two_histories_in_one_database_keep_two_logs,
     a_service_hands_over_its_own_connection,
     a_table_locked_elsewhere_fails_fast,
+    a_revision_s_own_timeouts_hold_for_it_alone,
 );
 
 const DEMO_TABLES: [&str; 7] = [
@@ -939,5 +940,68 @@ async fn a_table_locked_elsewhere_fails_fast(url: String, dialect: Dialect) {
     }
     db.upgrade("heads").await.unwrap();
     assert_eq!(db.current().await.unwrap(), ["b2"]);
+    db.close().await;
+}
+
+/// A revision's `Statement Timeout` header holds for that revision alone:
+/// it overrides the run's `--statement-timeout` for it, and the next
+/// revision runs under the run's again. A timeout is reported with the
+/// revision and the setting to change.
+async fn a_revision_s_own_timeouts_hold_for_it_alone(url: String, dialect: Dialect) {
+    let sleep = |secs: &str| match dialect {
+        Dialect::Postgres => format!("SELECT pg_sleep({secs});"),
+        Dialect::Mysql => format!("SELECT SLEEP({secs});"),
+        Dialect::Sqlite => "SELECT 1;".to_owned(),
+    };
+    let with_header =
+        |text: String, header: &str| text.replacen("\n\n-- migrate:up", &format!("\n-- {header}\n\n-- migrate:up"), 1);
+    let h = History::new();
+    h.write(
+        "a1.sql",
+        &with_header(
+            tests::revision_text(
+                "a1",
+                &[],
+                &format!("CREATE TABLE t (id INTEGER);\n{}", sleep("1.5")),
+                "DROP TABLE t;",
+            ),
+            "Statement Timeout: 10s",
+        ),
+    );
+    h.write("b2.sql", &tests::revision_text("b2", &["a1"], &sleep("1.5"), ""));
+    h.write(
+        "c3.sql",
+        &with_header(
+            tests::revision_text("c3", &["b2"], &sleep("1.5"), ""),
+            "Statement Timeout: 500ms",
+        ),
+    );
+    let m = h.load();
+    let second = Some(std::time::Duration::from_secs(1));
+    let mut db = Migrator::new(&m).statement_timeout(second).connect(&url).await.unwrap();
+    if dialect == Dialect::Sqlite {
+        // SQLite has no such settings: the headers change nothing.
+        assert_eq!(db.upgrade("heads").await.unwrap().applied.len(), 3);
+        return;
+    }
+    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    assert_eq!(db.current().await.unwrap(), ["a1"], "a1 ran under its own 10 s: {err}");
+    assert!(
+        err.contains("revision b2") && err.contains("--statement-timeout") && err.contains("Nothing of it was kept"),
+        "b2 ran under the run's 1 s again: {err}"
+    );
+    db.close().await;
+    // Without a run's timeout, c3's own 500 ms stops it.
+    let mut db = Migrator::new(&m).connect(&url).await.unwrap();
+    if dialect == Dialect::Mysql {
+        // b2's SELECT left nothing, but MySQL records it as failed at its statement.
+        let _ = db.repair(Some("b2"), Repair::RolledBack).await;
+    }
+    let err = db.upgrade("heads").await.unwrap_err().to_string();
+    assert_eq!(db.current().await.unwrap(), ["b2"], "{err}");
+    assert!(
+        err.contains("revision c3") && err.contains("Statement Timeout: 30min"),
+        "{err}"
+    );
     db.close().await;
 }

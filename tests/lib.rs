@@ -425,6 +425,76 @@ impl Drop for OwnPostgres {
     }
 }
 
+/// A PgBouncer of the test's own in transaction pooling mode, in front of
+/// the PostgreSQL server at `127.0.0.1:upstream`, on a port of its own,
+/// run as the `postgres` user (PgBouncer refuses root); stopped when
+/// dropped. `None` (the test skips, or under `CI=true` fails) without
+/// Debian's `pgbouncer`.
+#[derive(Debug)]
+pub struct PgBouncer {
+    dir: TempDir,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+}
+
+impl PgBouncer {
+    /// Starts it with at most `pool_size` server connections per database.
+    pub fn start(upstream: u16, pool_size: usize) -> Option<PgBouncer> {
+        let bin = "/usr/sbin/pgbouncer";
+        if !Path::new(bin).exists() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("Debian's pgbouncer ({bin}) is required under CI=true");
+            }
+            eprintln!("skipped: pgbouncer is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("pgbouncer.ini"),
+            format!(
+                "[databases]\n* = host=127.0.0.1 port={upstream}\n[pgbouncer]\nlisten_addr = 127.0.0.1\n\
+                 listen_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {d}/users.txt\n\
+                 pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n\
+                 logfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\n"
+            ),
+        )
+        .unwrap();
+        std::process::Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        let out = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--", bin, "-d"])
+            .arg(dir.path().join("pgbouncer.ini"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pgbouncer: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Ready when it accepts connections.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "pgbouncer did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(PgBouncer { dir, port })
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("pgbouncer.pid")) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
 /// A TCP port nothing listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -8,15 +8,18 @@ use crate::UsageError;
 /// The file read when `-c/--config` is not given, if it exists.
 pub(crate) const DEFAULT_CONFIG: &str = "migrator.toml";
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 20] = [
     "directory",
     "database_url",
     "version_table",
     "version_table_schema",
     "transaction_mode",
     "lock_timeout",
+    "lock",
+    "lock_lease",
     "connect_timeout",
     "ddl_lock_timeout",
+    "statement_timeout",
     "file_template",
     "truncate_slug_length",
     "timezone",
@@ -39,8 +42,11 @@ pub(crate) struct Config {
     pub version_table_schema: Option<String>,
     pub transaction_mode: Option<String>,
     pub lock_timeout: Option<u64>,
+    pub lock: Option<migrator_core::LockStrategy>,
+    pub lock_lease: Option<u64>,
     pub connect_timeout: Option<u64>,
     pub ddl_lock_timeout: Option<u64>,
+    pub statement_timeout: Option<u64>,
     pub file_template: Option<String>,
     pub truncate_slug_length: Option<usize>,
     pub timezone: Option<String>,
@@ -104,8 +110,11 @@ fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
             "version_table_schema" => c.version_table_schema = Some(string()?),
             "transaction_mode" => c.transaction_mode = Some(string()?),
             "lock_timeout" => c.lock_timeout = Some(number()?),
+            "lock" => c.lock = Some(string()?.parse().map_err(|e: String| at(format!("`lock`: {e}")))?),
+            "lock_lease" => c.lock_lease = Some(number()?),
             "connect_timeout" => c.connect_timeout = Some(number()?),
             "ddl_lock_timeout" => c.ddl_lock_timeout = Some(number()?),
+            "statement_timeout" => c.statement_timeout = Some(number()?),
             "file_template" => c.file_template = Some(string()?),
             "truncate_slug_length" => c.truncate_slug_length = Some(usize::try_from(number()?).unwrap_or(usize::MAX)),
             "timezone" => c.timezone = Some(string()?),

@@ -49,12 +49,21 @@ pub(crate) struct Global {
     /// Fail a statement that waits longer than SECS for a table lock (PostgreSQL, MySQL) [default: the server's]
     #[arg(long, global = true, value_name = "SECS")]
     pub ddl_lock_timeout: Option<u64>,
+    /// Cancel a statement that runs longer than SECS (PostgreSQL, MariaDB) [default: the server's]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub statement_timeout: Option<u64>,
     /// Keep trying a database that refuses connections or is starting, for up to SECS [default: 0]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<u64>,
-    /// Do not take the migration lock (for databases without locks); concurrent runs are then unsafe
-    #[arg(long, global = true)]
+    /// Do not take the migration lock (same as --lock none); concurrent runs are then unsafe
+    #[arg(long, global = true, conflicts_with = "lock")]
     pub no_lock: bool,
+    /// How runners are serialised: advisory (default), table (a lease row; behind PgBouncer and on CockroachDB), none
+    #[arg(long, global = true, value_name = "STRATEGY")]
+    pub lock: Option<LockFlag>,
+    /// Seconds a --lock table lease lasts without renewal; a crashed holder's lock frees this long after [default: 60]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub lock_lease: Option<u64>,
     /// The declared schema: a SQL file of CREATE statements (autogenerate, drift checks)
     #[arg(long, global = true, value_name = "PATH")]
     pub schema: Option<PathBuf>,
@@ -79,6 +88,27 @@ pub(crate) enum Mode {
     PerRevision,
     /// One transaction for the run
     All,
+}
+
+/// `--lock`, as clap reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LockFlag {
+    /// PostgreSQL advisory lock, MySQL GET_LOCK, a flock beside a SQLite file
+    Advisory,
+    /// A lease row in migrator_lock, renewed while the run lasts
+    Table,
+    /// No lock
+    None,
+}
+
+impl From<LockFlag> for migrator_core::LockStrategy {
+    fn from(l: LockFlag) -> Self {
+        match l {
+            LockFlag::Advisory => migrator_core::LockStrategy::Advisory,
+            LockFlag::Table => migrator_core::LockStrategy::Table,
+            LockFlag::None => migrator_core::LockStrategy::None,
+        }
+    }
 }
 
 impl From<Mode> for migrator_core::TransactionMode {

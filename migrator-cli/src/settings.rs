@@ -52,7 +52,11 @@ pub(crate) struct Settings {
     pub connect_timeout: std::time::Duration,
     /// How long a statement may wait for a table lock.
     pub ddl_lock_timeout: Option<std::time::Duration>,
-    pub lock: bool,
+    /// How long a statement may run.
+    pub statement_timeout: Option<std::time::Duration>,
+    pub lock: migrator_core::LockStrategy,
+    /// How long a `table` lock's lease lasts without renewal.
+    pub lock_lease: std::time::Duration,
     /// Where authoring commands write revision files.
     pub authoring_dir: PathBuf,
     pub file_template: Option<String>,
@@ -148,6 +152,23 @@ impl Settings {
             ));
         }
         let ddl_lock_timeout = ddl_lock_timeout.map(std::time::Duration::from_secs);
+        let statement_timeout = g.statement_timeout.or(config.statement_timeout);
+        if statement_timeout.is_some_and(|t| t == 0 || t > MAX_LOCK_TIMEOUT) {
+            return Err(UsageError(
+                "--statement-timeout takes 1 to 86400 seconds (leave it out for the server's own)".to_owned(),
+            ));
+        }
+        let statement_timeout = statement_timeout.map(std::time::Duration::from_secs);
+        let lock = match (g.no_lock, g.lock) {
+            (true, _) => migrator_core::LockStrategy::None,
+            (false, Some(flag)) => flag.into(),
+            (false, None) => config.lock.unwrap_or_default(),
+        };
+        let lock_lease = g.lock_lease.or(config.lock_lease).unwrap_or(60);
+        if !(1..=MAX_LOCK_TIMEOUT).contains(&lock_lease) {
+            return Err(UsageError("--lock-lease takes 1 to 86400 seconds".to_owned()));
+        }
+        let lock_lease = std::time::Duration::from_secs(lock_lease);
         Ok(Settings {
             raw_url,
             url,
@@ -163,7 +184,9 @@ impl Settings {
             lock_timeout,
             connect_timeout,
             ddl_lock_timeout,
-            lock: !g.no_lock,
+            statement_timeout,
+            lock,
+            lock_lease,
             file_template: config.file_template.clone(),
             truncate_slug_length: config.truncate_slug_length,
             timezone: config.timezone.clone(),

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use tests::{History, Server, exec, server_db};
 
-fn migrator() -> Command {
+pub(crate) fn migrator() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_migrator"));
     c.env_remove("DATABASE_URL");
     c
 }
 
 /// How many times each revision's SQL ran, read from the `runs` table.
-async fn runs(url: &str) -> Vec<(String, i64)> {
+pub(crate) async fn runs(url: &str) -> Vec<(String, i64)> {
     use sqlx::Connection;
     let sql = "SELECT rev, CAST(COUNT(*) AS SIGNED) FROM runs GROUP BY rev ORDER BY rev";
     if url.starts_with("sqlite") {
@@ -40,7 +40,7 @@ async fn runs(url: &str) -> Vec<(String, i64)> {
 /// 20 revisions, each recording in `runs` that its SQL ran; every third
 /// runs `transaction:false` (statement by statement, outside any
 /// transaction), which only the migration lock keeps from running twice.
-fn counted_history() -> History {
+pub(crate) fn counted_history() -> History {
     let h = History::new();
     for i in 1..=20 {
         let id = format!("r{i:02}");
@@ -71,7 +71,7 @@ fn counted_history() -> History {
 
 /// Starts one `migrator` per command at once (`upgrade head`, ...) and
 /// asserts that every one of them exits 0.
-fn all_at_once(url: &str, dir: &Path, commands: &[&str], round: usize) {
+pub(crate) fn all_at_once(url: &str, dir: &Path, commands: &[&str], round: usize) {
     let children: Vec<_> = commands
         .iter()
         .map(|cmd| {
@@ -174,7 +174,7 @@ async fn upgrades_and_downgrades(url: &str, dir: &Path) {
 
 /// r1 creates the tables; r2 takes about 30 s unless `skip_sleep` has a
 /// row; r3 is quick.
-fn slow_history(server: Option<Server>) -> History {
+pub(crate) fn slow_history(server: Option<Server>) -> History {
     let sleep = match server {
         Some(Server::Postgres) => {
             "SELECT pg_sleep(CASE WHEN (SELECT COUNT(*) FROM skip_sleep) > 0 THEN 0 ELSE 30 END);"
@@ -209,8 +209,9 @@ fn slow_history(server: Option<Server>) -> History {
 
 /// Starts `migrator upgrade head` over [`slow_history`] and returns once
 /// r1 is applied, so that the runner is about to be, or is, in r2.
-fn start_slow_runner(url: &str, dir: &Path, stderr: Stdio) -> std::process::Child {
+pub(crate) fn start_slow_runner(url: &str, dir: &Path, lock: &[&str], stderr: Stdio) -> std::process::Child {
     let child = migrator()
+        .args(lock)
         .arg("--dir")
         .arg(dir)
         .args(["-q", "-d", url, "upgrade", "head"])
@@ -226,7 +227,7 @@ fn start_slow_runner(url: &str, dir: &Path, stderr: Stdio) -> std::process::Chil
     child
 }
 
-fn current(url: &str, dir: &Path) -> String {
+pub(crate) fn current(url: &str, dir: &Path) -> String {
     let out = migrator()
         .arg("--dir")
         .arg(dir)
@@ -237,11 +238,11 @@ fn current(url: &str, dir: &Path) -> String {
 }
 
 /// Kills a runner in the middle of r2, then shows what the next run does.
-async fn killed_mid_revision(url: &str, server: Option<Server>) {
+pub(crate) async fn killed_mid_revision(url: &str, server: Option<Server>, lock: &[&str]) {
     let h = slow_history(server);
     let dir = h.migrations_dir();
     // Wait until r1 is in and r2 is running, then SIGKILL.
-    let mut child = start_slow_runner(url, &dir, Stdio::null());
+    let mut child = start_slow_runner(url, &dir, lock, Stdio::null());
     let deadline = Instant::now() + Duration::from_secs(20);
     // Then until r2's statement is running: the servers show it in their
     // process lists; SQLite shows nothing of an open transaction, so there
@@ -284,6 +285,7 @@ async fn killed_mid_revision(url: &str, server: Option<Server>) {
     );
     exec(url, "INSERT INTO skip_sleep (x) VALUES (1)").await;
     let next = migrator()
+        .args(lock)
         .arg("--dir")
         .arg(&dir)
         .args(["-d", url, "upgrade", "head"])
@@ -301,6 +303,7 @@ async fn killed_mid_revision(url: &str, server: Option<Server>) {
         assert!(stderr.contains("migrator repair r2"), "{stderr}");
         exec(url, "DROP TABLE during").await;
         let repair = migrator()
+            .args(lock)
             .arg("--dir")
             .arg(&dir)
             .args(["-d", url, "repair", "r2", "--rolled-back"])
@@ -308,6 +311,7 @@ async fn killed_mid_revision(url: &str, server: Option<Server>) {
             .unwrap();
         assert!(repair.status.success(), "{}", String::from_utf8_lossy(&repair.stderr));
         let last = migrator()
+            .args(lock)
             .arg("--dir")
             .arg(&dir)
             .args(["-d", url, "upgrade", "head"])
@@ -321,7 +325,7 @@ async fn killed_mid_revision(url: &str, server: Option<Server>) {
     assert_eq!(current(url, &dir), "r3 (head)");
 }
 
-async fn kill_other_mysql_sessions(url: &str) {
+pub(crate) async fn kill_other_mysql_sessions(url: &str) {
     use sqlx::Connection;
     let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
     let ids: Vec<u64> = sqlx::query_scalar(
@@ -340,7 +344,7 @@ async fn kill_other_mysql_sessions(url: &str) {
 #[tokio::test]
 async fn a_runner_killed_mid_revision_sqlite() {
     let h = History::new();
-    killed_mid_revision(&h.sqlite_url(), None).await;
+    killed_mid_revision(&h.sqlite_url(), None, &[]).await;
 }
 
 #[tokio::test]
@@ -348,7 +352,7 @@ async fn a_runner_killed_mid_revision_postgres() {
     let Some(db) = server_db(Server::Postgres).await else {
         return;
     };
-    killed_mid_revision(&db.url, Some(Server::Postgres)).await;
+    killed_mid_revision(&db.url, Some(Server::Postgres), &[]).await;
 }
 
 #[tokio::test]
@@ -356,7 +360,7 @@ async fn a_runner_killed_mid_revision_mysql() {
     let Some(db) = server_db(Server::Mysql).await else {
         return;
     };
-    killed_mid_revision(&db.url, Some(Server::Mysql)).await;
+    killed_mid_revision(&db.url, Some(Server::Mysql), &[]).await;
 }
 
 /// Passwords never appear in output, errors or the log table.
@@ -492,7 +496,7 @@ async fn losing_the_lock_session_fails_the_run_postgres() {
     let url = db.url.as_str();
     let h = slow_history(Some(Server::Postgres));
     let dir = h.migrations_dir();
-    let child = start_slow_runner(url, &dir, Stdio::piped());
+    let child = start_slow_runner(url, &dir, &[], Stdio::piped());
     // End exactly the session that holds the advisory lock.
     let ended = tests::scalar(
         url,

@@ -7,12 +7,13 @@
 //! Layout (integers little-endian `u32`), in three regions so that reading
 //! the graph never touches the SQL:
 //!
-//! - the magic `MGT2`, the revision count, the length of the string pool
+//! - the magic `MGT3`, the revision count, the length of the string pool
 //!   and the pool: every id, message, path, reference and date, UTF-8,
 //!   checked once as a whole;
 //! - per revision a record: id, message and path as (offset, length) into
 //!   the pool; the counts and references of `Revises`, `Depends On` and
-//!   `Branch Labels`; a flag and the `Create Date`; the section count and
+//!   `Branch Labels`; a flag and the `Create Date`; the
+//!   `Lock Timeout` and `Statement Timeout` in milliseconds (0: unset); the section count and
 //!   per section its direction, dialect, transaction flag, line and the
 //!   (offset, length) of its SQL, the offset counted from the section
 //!   count; the three checksums (32 bytes each) and the four header lines;
@@ -32,7 +33,7 @@ use std::sync::OnceLock;
 use crate::Dialect;
 use crate::revision::{Checksum, Direction, HeaderLines, List, Migrations, Revision, Section, Text};
 
-const MAGIC: &[u8; 4] = b"MGT2";
+const MAGIC: &[u8; 4] = b"MGT3";
 
 /// Packs revisions (in table order) into the byte string that
 /// `Migrations::from_packed_v2` takes (run by the macro).
@@ -59,6 +60,10 @@ pub fn pack(revisions: &[Revision]) -> Vec<u8> {
                 put_ref(&mut records, &mut pool, date);
             }
             None => records.push(0),
+        }
+        for t in [r.timeouts.lock, r.timeouts.statement] {
+            let ms = t.map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX));
+            records.extend_from_slice(&ms.to_le_bytes());
         }
         let base = records.len();
         put_len(&mut records, r.sections.len());
@@ -140,6 +145,7 @@ fn corrupt() -> Revision {
         depends_on: List::Static(&[]),
         branch_labels: List::Static(&[]),
         create_date: None,
+        timeouts: crate::Timeouts::default(),
         sections: List::Static(&[]),
         checksums: [empty; 3],
         lines: HeaderLines::default(),
@@ -178,6 +184,11 @@ fn read_revision(r: &mut Reader, pool: &'static str) -> Option<(Revision, usize)
         0 => None,
         _ => Some(r.text(pool)?),
     };
+    let ms = |n: u32| (n > 0).then(|| std::time::Duration::from_millis(u64::from(n)));
+    let timeouts = crate::Timeouts {
+        lock: ms(r.u32()?),
+        statement: ms(r.u32()?),
+    };
     let block = r.bytes.get(r.pos..)?;
     let (header, sql_bytes) = check_sections(block)?;
     r.pos += header;
@@ -196,6 +207,7 @@ fn read_revision(r: &mut Reader, pool: &'static str) -> Option<(Revision, usize)
         depends_on,
         branch_labels,
         create_date,
+        timeouts,
         sections: List::Packed(block, unpack_sections, OnceLock::new()),
         checksums,
         lines,
@@ -365,7 +377,8 @@ mod tests {
             ),
             source(
                 "b2_next.sql",
-                "-- next, with ünïcode\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Branch Labels: billing, x\n\n\
+                "-- next, with ünïcode\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Branch Labels: billing, x\n\
+                 -- Lock Timeout: 2s\n-- Statement Timeout: 15min\n\n\
                  -- migrate:up postgresql transaction:false\nCREATE INDEX CONCURRENTLY i ON t (id);\n\
                  -- migrate:up\nCREATE INDEX i ON t (id);\n",
             ),
@@ -381,6 +394,10 @@ mod tests {
         let packed = leak(pack(&migrations.revisions));
         let unpacked = unpack(packed);
         assert_eq!(&unpacked[..], &migrations.revisions[..]);
+        assert_eq!(
+            unpacked[1].timeouts.statement,
+            Some(std::time::Duration::from_secs(900))
+        );
         // The strings point into the packed bytes, not into copies.
         let range = packed.as_ptr_range();
         assert!(unpacked.iter().all(|r| range.contains(&r.id.as_ptr())));

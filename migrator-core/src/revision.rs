@@ -182,6 +182,20 @@ pub struct Revision {
     pub checksums: [Checksum; 3],
     /// Where the header keys are, for diagnostics.
     pub lines: HeaderLines,
+    /// `Lock Timeout` and `Statement Timeout` from the header.
+    pub timeouts: Timeouts,
+}
+
+/// How long a revision's statements may wait for a lock and run, from its
+/// header (`Lock Timeout: 5s`, `Statement Timeout: 10min`); unset means the
+/// run's own settings. Not part of the checksum: they change how the SQL
+/// runs, not what it does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// PostgreSQL's `lock_timeout`, MySQL's `lock_wait_timeout`.
+    pub lock: Option<std::time::Duration>,
+    /// PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time`.
+    pub statement: Option<std::time::Duration>,
 }
 
 impl Revision {

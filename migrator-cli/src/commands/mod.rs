@@ -196,8 +196,8 @@ async fn connect_as<'m>(
     {
         errln!("{note}");
     }
-    if !settings.lock && settings.verbosity > Verbosity::Quiet {
-        errln!("running without the migration lock (--no-lock): concurrent runners are not serialised");
+    if settings.lock == migrator_core::LockStrategy::None && settings.verbosity > Verbosity::Quiet {
+        errln!("running without the migration lock (--lock none): concurrent runners are not serialised");
     }
     // The graph is verified already: the migrator takes a copy rather than
     // building it again.
@@ -207,7 +207,9 @@ async fn connect_as<'m>(
         .lock_timeout(settings.lock_timeout)
         .connect_timeout(settings.connect_timeout)
         .ddl_lock_timeout(settings.ddl_lock_timeout)
-        .lock(settings.lock)
+        .statement_timeout(settings.statement_timeout)
+        .lock_strategy(settings.lock)
+        .lock_lease(settings.lock_lease)
         .transaction_mode(settings.mode)
         .read_only(read_only)
         .backup_to(settings.backup.clone())

@@ -2,18 +2,18 @@
 //! that run on it (upgrade, downgrade, dry runs, status, current; stamp
 //! and repair are in `repair.rs`).
 
-use std::time::Duration;
-
 use super::connection::Connection;
 use super::db::{Access, Db};
 use super::error::{Context, Error};
 use super::hooks::{self, OnStep, RunHooks};
-use super::lock;
+use super::lock::{self, Fence, LockSettings};
 use super::report::{Report, StepReport, TransactionMode, ids, planned};
 use super::run;
 use super::state;
 use crate::bookkeeping::Tables;
-use crate::{DatabaseUrl, Dialect, Digest, Direction, Graph, Plan, RevisionStatus, Step, StepKind, Text, VerifyError};
+use crate::{
+    DatabaseUrl, Dialect, Digest, Direction, Graph, Plan, RevisionStatus, Step, StepKind, Text, Timeouts, VerifyError,
+};
 
 /// How many times a SQLite run without the lock (`--no-lock`) plans again
 /// after another runner moved the version rows, before giving up.
@@ -27,8 +27,15 @@ pub struct Connected<'m> {
     pub(super) url: DatabaseUrl,
     pub(super) tables: Tables,
     pub(super) mode: TransactionMode,
-    pub(super) lock_timeout: Duration,
-    pub(super) lock: bool,
+    pub(super) lock: LockSettings,
+    /// Where a lease's heartbeat connects: the URL this run connected to
+    /// (none for a connection the caller handed in).
+    pub(super) heartbeat_url: Option<DatabaseUrl>,
+    /// What each commit checks while the lock is held.
+    pub(super) fence: Fence,
+    /// The run's own lock and statement timeouts, which a revision's
+    /// header may change for that revision.
+    pub(super) session: Timeouts,
     pub(super) access: Access,
     pub(super) backup: Option<std::path::PathBuf>,
 }
@@ -111,17 +118,19 @@ impl<'m> Connected<'m> {
         &mut self,
         work: impl AsyncFnOnce(&mut Self) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let lock = self.take_lock().await?;
+        let lock = lock::acquire(
+            &self.url,
+            self.heartbeat_url.as_ref(),
+            &mut self.db,
+            &self.tables,
+            self.lock,
+        )
+        .await?;
+        self.fence = lock.fence();
         let result = work(self).await;
+        self.fence = Fence::None;
         lock.release(&mut self.db).await;
         result
-    }
-
-    async fn take_lock(&mut self) -> Result<lock::Lock, Error> {
-        if !self.lock {
-            return Ok(lock::Lock::None);
-        }
-        lock::acquire(&self.url, &mut self.db, &self.tables, self.lock_timeout, self.access).await
     }
 
     /// Reads the rows and the log, and runs every check a command makes
@@ -258,7 +267,13 @@ impl<'m> Connected<'m> {
             }
             let graph = &self.graph;
             let on_step = &mut |a: &StepReport| hooks.on_step(a);
-            let executed = run::execute(&mut self.db, &self.tables, self.mode, &plan, digest, on_step).await?;
+            let settings = run::RunSettings {
+                tables: &self.tables,
+                fence: &self.fence,
+                mode: self.mode,
+                session: self.session,
+            };
+            let executed = run::execute(&mut self.db, &settings, &plan, digest, on_step).await?;
             applied.extend(executed.applied);
             if !executed.interrupted {
                 return Ok(Report {
@@ -297,7 +312,13 @@ impl<'m> Connected<'m> {
             rows: changes,
         };
         let plan = Plan::single(graph, &current, step, rows);
-        run::execute(&mut self.db, &self.tables, self.mode, &plan, None, &mut |_| {})
+        let settings = run::RunSettings {
+            tables: &self.tables,
+            fence: &self.fence,
+            mode: self.mode,
+            session: self.session,
+        };
+        run::execute(&mut self.db, &settings, &plan, None, &mut |_| {})
             .await
             .map(drop)
     }

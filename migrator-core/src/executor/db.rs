@@ -114,6 +114,11 @@ impl Db {
 
     /// Runs one statement with parameters; returns the rows affected.
     pub(crate) async fn exec(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, sqlx::Error> {
+        #[cfg(feature = "postgres")]
+        if let Db::Postgres(c) = self {
+            let sql = inline_postgres(sql, args);
+            return Ok(sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await?.rows_affected());
+        }
         on!(self, c => {
             let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
             Ok(q.execute(c).await?.rows_affected())
@@ -126,6 +131,15 @@ impl Db {
         sql: &str,
         args: &[Value<'_>],
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        #[cfg(feature = "postgres")]
+        if let Db::Postgres(c) = self {
+            let sql = inline_postgres(sql, args);
+            let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(c).await?;
+            return rows
+                .iter()
+                .map(|r| (0..r.len()).map(|i| text_at(r, i)).collect())
+                .collect();
+        }
         on!(self, c => {
             let q = bind_all!(sqlx::query(AssertSqlSafe(sql.to_owned())), args);
             let rows = q.fetch_all(c).await?;
@@ -154,8 +168,10 @@ impl Db {
             }
             #[cfg(feature = "postgres")]
             Db::Postgres(c) => {
-                let q = bind_all!(sqlx::query(AssertSqlSafe(format!("{sql} RETURNING id"))), args);
-                q.fetch_one(c).await?.try_get::<i64, _>(0)
+                let sql = inline_postgres(&format!("{sql} RETURNING id"), args);
+                let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(c).await?;
+                let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+                row.try_get::<i64, _>(0)
             }
             #[cfg(feature = "mysql")]
             Db::Mysql(c) => {
@@ -262,11 +278,57 @@ async fn connect_postgres(url: &DatabaseUrl) -> Result<sqlx::PgConnection, sqlx:
     use sqlx::ConnectOptions;
     use sqlx::postgres::PgConnectOptions;
 
-    let mut options = PgConnectOptions::from_str(url.for_driver())?;
+    // No `extra_float_digits` in the startup packet: PgBouncer refuses
+    // startup parameters it does not know, and migrator reads no floats.
+    let mut options = PgConnectOptions::from_str(url.for_driver())?.extra_float_digits(None);
     if let Some(host) = ipv6_host(url) {
         options = options.host(&host);
     }
     options.connect().await
+}
+
+/// `sql` with its `$1`, `$2`, ... replaced by the arguments as literals,
+/// for PostgreSQL's simple query protocol. Behind a pooler in transaction
+/// mode (PgBouncer, RDS Proxy) consecutive messages outside a transaction
+/// may reach different server sessions, so a statement prepared on one
+/// is unknown on the next; one self-contained query message always works,
+/// and costs one round trip where a prepared statement's first use costs
+/// two. The arguments are migrator's own (ids, messages, checksums), and
+/// are quoted as [`postgres_literal`] says.
+#[cfg(feature = "postgres")]
+fn inline_postgres(sql: &str, args: &[Value<'_>]) -> String {
+    if args.is_empty() {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        let n: Option<usize> = rest[at + 1..at + 1 + digits].parse().ok();
+        match n.and_then(|n| n.checked_sub(1)).and_then(|i| args.get(i)) {
+            Some(value) => out.push_str(&postgres_literal(value)),
+            None => out.push_str(&rest[at..at + 1 + digits]),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A value as a PostgreSQL literal: `NULL`, a number, `TRUE`/`FALSE`, or
+/// a string, as an escape string (`E'...'`, backslashes and quotes
+/// doubled) so that it reads the same whatever `standard_conforming_strings`
+/// is.
+#[cfg(feature = "postgres")]
+fn postgres_literal(value: &Value<'_>) -> String {
+    let text = |s: &str| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+    match *value {
+        Value::Text(s) | Value::OptText(Some(s)) => text(s),
+        Value::OptText(None) | Value::OptInt(None) => "NULL".to_owned(),
+        Value::Bool(b) => if b { "TRUE" } else { "FALSE" }.to_owned(),
+        Value::OptInt(Some(n)) => format!("({n})"),
+    }
 }
 
 /// A MySQL session as the `mysql`/`mariadb` client opens it: the server's
@@ -320,5 +382,29 @@ where
             }
             Err(e)
         }
+    }
+}
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_become_literals_that_read_back_the_same() {
+        let sql = "INSERT INTO t VALUES ($1, $2, $3, $4, $10, $1)";
+        let got = inline_postgres(
+            sql,
+            &[
+                Value::Text("it's a \\ path"),
+                Value::OptText(None),
+                Value::Bool(true),
+                Value::OptInt(Some(-7)),
+            ],
+        );
+        assert_eq!(
+            got,
+            "INSERT INTO t VALUES (E'it''s a \\\\ path', NULL, TRUE, (-7), $10, E'it''s a \\\\ path')"
+        );
+        assert_eq!(inline_postgres("SELECT $1", &[]), "SELECT $1");
     }
 }

@@ -29,6 +29,19 @@ fn lock_timed_out(e: &StepError) -> bool {
     }
 }
 
+/// `true` when the server cancelled a statement that ran too long
+/// (PostgreSQL's `statement_timeout`, 57014; MariaDB's
+/// `max_statement_time`, 1969).
+fn statement_timed_out(e: &StepError) -> bool {
+    match e {
+        StepError::Sql(sqlx::Error::Database(db)) | StepError::Partly(sqlx::Error::Database(db), _) => {
+            (db.code().as_deref() == Some("57014") && db.message().contains("statement timeout"))
+                || db.message().contains("max_statement_time exceeded")
+        }
+        _ => false,
+    }
+}
+
 /// The error for a failed step, saying where the database stands.
 pub(super) fn failure(
     plan: &Plan<'_, '_>,
@@ -81,8 +94,16 @@ pub(super) fn failure(
     }
     if lock_timed_out(&e) {
         state.push_str(
-            " Another session held a lock on what this revision changes for longer than --ddl-lock-timeout allows: \
-             run the command again when that session has finished, or raise --ddl-lock-timeout.",
+            " Another session held a lock on what this revision changes for longer than the lock timeout allows \
+             (the revision's `Lock Timeout` header, else --ddl-lock-timeout): run the command again when that \
+             session has finished, or raise the timeout.",
+        );
+    }
+    if statement_timed_out(&e) {
+        state.push_str(
+            " A statement ran longer than the statement timeout (the revision's `Statement Timeout` header, else \
+             --statement-timeout) and the server cancelled it: raise the timeout for this revision in its header \
+             (`-- Statement Timeout: 30min`), or make the statement cheaper.",
         );
     }
     if step.direction == Direction::Up && already_exists(&e) {

@@ -5,6 +5,7 @@
 
 use super::db::Db;
 use super::error::{Context, Error};
+use super::lock::Fence;
 use crate::{Plan, Step, Text};
 
 /// Foreign keys switched off on a SQLite connection, outside any
@@ -43,6 +44,7 @@ impl ForeignKeysOff {
 /// them on again afterwards.
 pub(super) async fn commit_checked(
     db: &mut Db,
+    fence: &Fence,
     fk_off: &mut Option<ForeignKeysOff>,
     plan: &Plan<'_, '_>,
     step: &Step,
@@ -84,10 +86,7 @@ pub(super) async fn commit_checked(
             });
         }
     }
-    let committed = db
-        .commit()
-        .await
-        .context(|| format!("cannot commit revision {}", rev.id));
+    let committed = fence.commit(db, &format!("revision {}", rev.id)).await;
     ForeignKeysOff::restore(db, fk_off).await;
     committed
 }

@@ -22,7 +22,9 @@ fn opt(row: &[Option<String>], i: usize) -> Option<String> {
 
 /// The schema of the database `db` is connected to.
 pub(crate) async fn introspect(db: &mut Db, own: &Tables) -> Result<Schema, Error> {
-    let skip = |name: &str| name == own.version || name == own.log || name.starts_with("_migrator_");
+    let skip = |name: &str| {
+        name == own.version || name == own.log || name == crate::lease::LOCK_TABLE || name.starts_with("_migrator_")
+    };
     let mut schema = match db.dialect() {
         Dialect::Sqlite => sqlite(db).await,
         Dialect::Postgres => postgres(db).await,

@@ -8,9 +8,10 @@ use super::connected::Connected;
 use super::connection::Connection;
 use super::db::{Access, Db};
 use super::error::{Context, Error};
+use super::lock::{Fence, LockSettings};
 use super::report::TransactionMode;
 use crate::bookkeeping::{Tables, check_identifier, check_schema};
-use crate::{DatabaseUrl, Dialect, Graph, Migrations};
+use crate::{DatabaseUrl, Dialect, Graph, LockStrategy, Migrations, Timeouts};
 
 /// Migrations plus settings, before connecting.
 #[derive(Debug, Clone)]
@@ -21,13 +22,15 @@ pub struct Migrator<'m> {
     tables: Tables,
     mode: TransactionMode,
     lock_timeout: Duration,
-    lock: bool,
+    lock: LockStrategy,
+    lock_lease: Duration,
     access: Access,
     backup: Option<std::path::PathBuf>,
     /// `log_table` was called: `version_table` leaves the log alone.
     log_named: bool,
     connect_timeout: Duration,
     ddl_lock_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
 }
 
 impl<'m> Migrator<'m> {
@@ -39,12 +42,14 @@ impl<'m> Migrator<'m> {
             tables: Tables::default(),
             mode: TransactionMode::default(),
             lock_timeout: Duration::from_secs(60),
-            lock: true,
+            lock: LockStrategy::Advisory,
+            lock_lease: Duration::from_secs(60),
             access: Access::ReadWrite,
             backup: None,
             log_named: false,
             connect_timeout: Duration::ZERO,
             ddl_lock_timeout: None,
+            statement_timeout: None,
         }
     }
 
@@ -93,10 +98,30 @@ impl<'m> Migrator<'m> {
         self
     }
 
-    /// Whether to take the migration lock (default: yes). Without it,
-    /// concurrent runners are not serialised.
+    /// Whether to take the migration lock (default: yes, the advisory
+    /// lock). Without it, concurrent runners are not serialised.
     pub fn lock(mut self, lock: bool) -> Self {
-        self.lock = lock;
+        self.lock = if lock {
+            LockStrategy::Advisory
+        } else {
+            LockStrategy::None
+        };
+        self
+    }
+
+    /// How runners are serialised (default: [`LockStrategy::Advisory`]);
+    /// [`LockStrategy::Table`] behind a pooler in transaction mode.
+    pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
+        self.lock = strategy;
+        self
+    }
+
+    /// How long a `table` lock's lease lasts without renewal (default
+    /// 60 s; at least 1 s): a runner that died releases the lock this long
+    /// after its last renewal. The lease is renewed every third of it on a
+    /// connection of its own, and before each revision commits.
+    pub fn lock_lease(mut self, lease: Duration) -> Self {
+        self.lock_lease = lease;
         self
     }
 
@@ -153,7 +178,7 @@ impl<'m> Migrator<'m> {
             Dialect::Mysql => "mysql://the-service-connection/".to_owned(),
         };
         let url = DatabaseUrl::parse(&url)?;
-        self.finish(url, db).await
+        self.finish(url, None, db).await
     }
 
     /// How long `connect` keeps trying a server that refuses connections or
@@ -171,6 +196,16 @@ impl<'m> Migrator<'m> {
     /// statement, instead of stalling every query queued behind it.
     pub fn ddl_lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.ddl_lock_timeout = timeout;
+        self
+    }
+
+    /// How long one statement may run before the server cancels it
+    /// (default: as long as the server lets it): PostgreSQL's
+    /// `statement_timeout`, MariaDB's `max_statement_time`, set on the
+    /// session. A revision's `Statement Timeout` header overrides it for
+    /// that revision.
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
         self
     }
 
@@ -221,7 +256,8 @@ impl<'m> Migrator<'m> {
                 });
             }
         };
-        self.finish(url, db).await
+        let heartbeat = url.clone();
+        self.finish(url, Some(heartbeat), db).await
     }
 
     fn check_settings(&self) -> Result<(), Error> {
@@ -235,21 +271,23 @@ impl<'m> Migrator<'m> {
 
     /// Checks the settings, verifies the history, and makes the
     /// connection a [`Connected`].
-    async fn finish(self, url: DatabaseUrl, mut db: Db) -> Result<Connected<'m>, Error> {
+    async fn finish(
+        self,
+        url: DatabaseUrl,
+        heartbeat_url: Option<DatabaseUrl>,
+        mut db: Db,
+    ) -> Result<Connected<'m>, Error> {
         self.check_settings()?;
         // A migration waiting on a table lock must not stall the
         // application behind it: the session gives up after this long.
-        if let Some(t) = self.ddl_lock_timeout {
-            let sql = match db.dialect() {
-                Dialect::Postgres => Some(format!("SET lock_timeout = '{}ms'", t.as_millis())),
-                Dialect::Mysql => Some(format!("SET SESSION lock_wait_timeout = {}", t.as_secs().max(1))),
-                Dialect::Sqlite => None,
-            };
-            if let Some(sql) = sql {
-                db.script(&crate::Text::Owned(sql))
-                    .await
-                    .context(|| "cannot set the DDL lock timeout".to_owned())?;
-            }
+        let session = Timeouts {
+            lock: self.ddl_lock_timeout,
+            statement: self.statement_timeout,
+        };
+        if let Some(sql) = super::timeouts::set(db.dialect(), session, false) {
+            db.script(&crate::Text::Owned(sql))
+                .await
+                .context(|| "cannot set the lock and statement timeouts".to_owned())?;
         }
         let graph = match self.graph {
             Some(graph) => graph,
@@ -261,8 +299,15 @@ impl<'m> Migrator<'m> {
             url,
             tables: self.tables,
             mode: self.mode,
-            lock_timeout: self.lock_timeout,
-            lock: self.lock,
+            lock: LockSettings {
+                strategy: self.lock,
+                timeout: self.lock_timeout,
+                lease: self.lock_lease,
+                access: self.access,
+            },
+            heartbeat_url,
+            fence: Fence::None,
+            session,
             access: self.access,
             backup: self.backup,
         })

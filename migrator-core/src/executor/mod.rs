@@ -9,6 +9,7 @@ mod failure;
 mod foreign_keys;
 mod hooks;
 mod introspect;
+mod lease;
 mod lock;
 mod migrator;
 mod repair;
@@ -19,6 +20,7 @@ mod server;
 mod state;
 mod statements;
 mod step;
+mod timeouts;
 
 pub use connected::Connected;
 pub use connection::Connection;

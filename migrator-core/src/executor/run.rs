@@ -8,11 +8,24 @@ use super::db::Db;
 use super::error::{Context, Error};
 use super::failure::failure;
 use super::foreign_keys::{ForeignKeysOff, commit_checked};
+use super::lock::Fence;
 use super::report::{StepReport, TransactionMode};
 use super::statements::run_statements;
 use super::step::{StepError, log_row, move_rows, transactional_ddl};
+use super::timeouts;
 use crate::bookkeeping::Tables;
-use crate::{Dialect, Digest, Plan, RowChange, Step, Text, disables_foreign_keys, now_utc, split_statements};
+use crate::{Dialect, Digest, Plan, RowChange, Step, Text, Timeouts, disables_foreign_keys, now_utc, split_statements};
+
+/// How [`execute`] runs: where the bookkeeping goes, what each commit
+/// checks, the transaction mode, and the run's own timeouts (which a
+/// revision's header may change for that revision).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunSettings<'a> {
+    pub tables: &'a Tables,
+    pub fence: &'a Fence,
+    pub mode: TransactionMode,
+    pub session: Timeouts,
+}
 
 /// What [`execute`] did.
 #[derive(Debug, Default)]
@@ -62,12 +75,17 @@ fn chunks(sql: &str, dialect: Dialect, size: usize) -> Vec<String> {
 /// row of a successful step then records the digest after it.
 pub(crate) async fn execute(
     db: &mut Db,
-    tables: &Tables,
-    mode: TransactionMode,
+    run: &RunSettings<'_>,
     plan: &Plan<'_, '_>,
     mut digest: Option<Digest>,
     on_step: &mut dyn FnMut(&StepReport),
 ) -> Result<Executed, Error> {
+    let RunSettings {
+        tables,
+        fence,
+        mode,
+        session,
+    } = *run;
     let graph = plan.graph();
     let dialect = db.dialect();
     let mut done = Executed::default();
@@ -99,7 +117,7 @@ pub(crate) async fn execute(
             d
         });
         if in_batch && !transactional {
-            if let Err(e) = commit_checked(db, &mut fk_off, plan, step).await {
+            if let Err(e) = commit_checked(db, fence, &mut fk_off, plan, step).await {
                 flush(&done.applied, committed, &mut reported, on_step);
                 return Err(e);
             }
@@ -122,17 +140,43 @@ pub(crate) async fn execute(
             }
             in_batch = mode == TransactionMode::All;
         }
-        let result = if transactional {
-            let sql = body.only_transactional().map(|s| &s.sql);
-            run_transactional(db, tables, plan, step, sql, &started_at, after).await
-        } else {
-            run_statements(db, tables, plan, step, body, &started_at, after).await
+        // Outside a transaction, the lock is checked before the step runs
+        // (inside one, before it commits).
+        if !transactional && let Err(e) = fence.check(db, &format!("revision {}", rev.id)).await {
+            ForeignKeysOff::restore(db, &mut fk_off).await;
+            flush(&done.applied, committed, &mut reported, on_step);
+            return Err(e);
+        }
+        // The revision's own timeouts: inside a PostgreSQL transaction for
+        // that transaction only, elsewhere set now and put back after it.
+        let local = transactional && dialect == Dialect::Postgres;
+        let set_timeouts = timeouts::set(dialect, rev.timeouts, local);
+        let result = match &set_timeouts {
+            Some(sql) => db.script(&Text::Owned(sql.clone())).await.map_err(StepError::Sql),
+            None => Ok(()),
+        };
+        let result = match result {
+            Err(e) => Err(e),
+            Ok(()) if transactional => {
+                let sql = body.only_transactional().map(|s| &s.sql);
+                run_transactional(db, tables, plan, step, sql, &started_at, after).await
+            }
+            Ok(()) => run_statements(db, tables, plan, step, body, &started_at, after).await,
+        };
+        let restore = set_timeouts.is_some() && !local;
+        let put_back = async |db: &mut Db| {
+            if restore && let Some(sql) = timeouts::restore(dialect, rev.timeouts, session) {
+                let _ = db.script(&Text::Owned(sql)).await;
+            }
         };
         match result {
             Ok(()) => {
                 if !in_batch && transactional {
-                    commit_checked(db, &mut fk_off, plan, step).await?;
+                    let committed = commit_checked(db, fence, &mut fk_off, plan, step).await;
+                    put_back(db).await;
+                    committed?;
                 } else if !transactional {
+                    put_back(db).await;
                     ForeignKeysOff::restore(db, &mut fk_off).await;
                 }
                 if !in_batch {
@@ -143,6 +187,9 @@ pub(crate) async fn execute(
             Err(e) => {
                 if transactional {
                     let _ = db.rollback().await;
+                }
+                put_back(db).await;
+                if transactional {
                     // The failure goes into the log on its own, as rolled back.
                     let _ = log_row(db, tables, plan, step, &started_at, Some(&e.to_string()), None).await;
                 }
@@ -168,7 +215,7 @@ pub(crate) async fn execute(
         }
     }
     if in_batch && let Some(last) = plan.steps.last() {
-        commit_checked(db, &mut fk_off, plan, last).await?;
+        commit_checked(db, fence, &mut fk_off, plan, last).await?;
     }
     flush(&done.applied, plan.steps.len(), &mut reported, on_step);
     Ok(done)

@@ -100,6 +100,7 @@ pub fn parse_revision(path: &str, text: &str) -> Result<Revision, Vec<Diagnostic
         depends_on: owned(header.depends_on.values),
         branch_labels: owned(header.branch_labels.values),
         create_date: header.create_date.map(Into::into),
+        timeouts: header.timeouts,
         sections: List::Owned(sections),
         checksums: [checksum(""); 3],
         lines: HeaderLines {
@@ -436,5 +437,36 @@ CREATE INDEX CONCURRENTLY ix_prefs_user ON user_preferences (user_id);
         let e = errors("-- m\n-- Revision ID: r1\n-- Branch Labels: a\u{7}b\n-- migrate:up\n");
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].contains("the control character '\\u{7}'"), "{e:?}");
+    }
+
+    #[test]
+    fn timeouts_in_the_header_take_a_unit_and_a_sane_range() {
+        let header = |lines: &str| format!("-- m\n-- Revision ID: r1\n{lines}-- migrate:up\nSELECT 1;\n");
+        let r = parse_revision(
+            "x.sql",
+            &header("-- Lock Timeout: 1500ms\n-- statement_timeout: 2min\n"),
+        )
+        .unwrap();
+        assert_eq!(r.timeouts.lock, Some(std::time::Duration::from_millis(1500)));
+        assert_eq!(r.timeouts.statement, Some(std::time::Duration::from_secs(120)));
+        assert_eq!(
+            parse_revision("x.sql", &header("")).unwrap().timeouts,
+            crate::Timeouts::default()
+        );
+        for (value, says) in [
+            ("5", "write a whole number and ms, s, min or h"),
+            ("soon", "is not a duration"),
+            ("0s", "from 1ms to 24h"),
+            ("25h", "from 1ms to 24h"),
+            ("1.5s", "is not a duration"),
+        ] {
+            let e = errors(&header(&format!("-- Lock Timeout: {value}\n")));
+            assert_eq!(e.len(), 1, "{value}: {e:?}");
+            assert!(e[0].contains("`Lock Timeout`") && e[0].contains(says), "{value}: {e:?}");
+        }
+        let e = errors(&header("-- Lock Timeout: 1s\n-- Lock Timeout: 2s\n"));
+        assert!(e[0].contains("appears twice"), "{e:?}");
+        let e = errors(&header("-- Statment Timeout: 1s\n"));
+        assert!(e[0].contains("did you mean `Statement Timeout`?"), "{e:?}");
     }
 }

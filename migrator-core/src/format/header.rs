@@ -4,7 +4,15 @@
 use crate::diagnostic::nearest;
 
 /// The known keys, lowercase, as they are matched.
-const KEYS: [&str; 5] = ["revision id", "revises", "create date", "branch labels", "depends on"];
+const KEYS: [&str; 7] = [
+    "revision id",
+    "revises",
+    "create date",
+    "branch labels",
+    "depends on",
+    "lock timeout",
+    "statement timeout",
+];
 
 /// The longest revision id (the width of Alembic's `version_num`).
 pub const MAX_ID_LEN: usize = 32;
@@ -24,6 +32,7 @@ pub(crate) struct Header {
     pub depends_on: Field,
     pub branch_labels: Field,
     pub create_date: Option<String>,
+    pub timeouts: crate::Timeouts,
 }
 
 /// Checks a revision id: letters, digits and `_`, at most 32 characters.
@@ -148,7 +157,9 @@ pub(crate) fn parse_header(lines: &[(u32, &str)], errors: &mut Vec<(u32, String)
             }
             let hint = match suggestion {
                 Some(k) => format!("did you mean `{}`?", title_case(k)),
-                None => "the keys are Revision ID, Revises, Create Date, Branch Labels and Depends On".to_owned(),
+                None => "the keys are Revision ID, Revises, Create Date, Branch Labels, Depends On, Lock Timeout and \
+                 Statement Timeout"
+                    .to_owned(),
             };
             errors.push((line, format!("unknown header key `{raw_key}`; {hint}")));
             continue;
@@ -159,6 +170,8 @@ pub(crate) fn parse_header(lines: &[(u32, &str)], errors: &mut Vec<(u32, String)
             "revises" => header.revises.line != 0,
             "depends on" => header.depends_on.line != 0,
             "branch labels" => header.branch_labels.line != 0,
+            "lock timeout" => header.timeouts.lock.is_some(),
+            "statement timeout" => header.timeouts.statement.is_some(),
             _ => header.create_date.is_some(),
         };
         if duplicate {
@@ -199,10 +212,39 @@ pub(crate) fn parse_header(lines: &[(u32, &str)], errors: &mut Vec<(u32, String)
                 }
                 header.branch_labels = Field { values, line };
             }
+            "lock timeout" | "statement timeout" => match parse_duration(value) {
+                Ok(d) if key == "lock timeout" => header.timeouts.lock = Some(d),
+                Ok(d) => header.timeouts.statement = Some(d),
+                Err(e) => errors.push((line, format!("`{}`: {e}", title_case(&key)))),
+            },
             _ => header.create_date = Some(value.to_owned()),
         }
     }
     header
+}
+
+/// A timeout as written in a header: a whole number with a unit, `ms`,
+/// `s`, `min` or `h` (`500ms`, `5s`, `2min`), from 1 ms to a day.
+fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
+    let value = value.trim();
+    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = value[digits..].trim();
+    let scale: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        _ => {
+            return Err(format!(
+                "`{value}` is not a duration; write a whole number and ms, s, min or h (`5s`)"
+            ));
+        }
+    };
+    let ms = value[..digits].parse::<u64>().ok().and_then(|n| n.checked_mul(scale));
+    match ms {
+        Some(ms) if (1..=86_400_000).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
+        _ => Err(format!("`{value}` must be from 1ms to 24h")),
+    }
 }
 
 fn title_case(key: &str) -> String {

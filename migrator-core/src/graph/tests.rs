@@ -45,6 +45,7 @@ fn migrations(spec: &str) -> Migrations {
                 depends_on: List::Owned(deps),
                 branch_labels: List::Owned(labels),
                 create_date: None,
+                timeouts: Default::default(),
                 sections: List::Owned(sections),
                 checksums: [Checksum([0; 32]); 3],
                 lines: HeaderLines {
