@@ -1005,3 +1005,66 @@ async fn a_revision_s_own_timeouts_hold_for_it_alone(url: String, dialect: Diale
     );
     db.close().await;
 }
+
+/// A serialization failure (SQLSTATE 40001, what CockroachDB and
+/// `SERIALIZABLE` PostgreSQL return under contention) in the bookkeeping
+/// transaction that closes a `transaction:false` revision is retried: a
+/// trigger raises it twice here, and the run still completes, recording
+/// the revision once; raised for good, it fails naming what it was doing.
+#[tokio::test]
+async fn a_serialization_failure_in_bookkeeping_is_retried() {
+    let Some(db) = tests::server_db(tests::Server::Postgres).await else {
+        return;
+    };
+    let url = db.url.as_str();
+    let mut h = History::new();
+    h.revision("a1", &[], "CREATE TABLE t (id INTEGER);", "DROP TABLE t;");
+    h.write(
+        "b2.sql",
+        "-- b2\n--\n-- Revision ID: b2\n-- Revises: a1\n\n-- migrate:up transaction:false\n\
+         CREATE TABLE u (id INTEGER);\n\n-- migrate:down\nDROP TABLE u;\n",
+    );
+    h.write(
+        "c3.sql",
+        "-- c3\n--\n-- Revision ID: c3\n-- Revises: b2\n\n-- migrate:up transaction:false\n\
+         CREATE TABLE v (id INTEGER);\n\n-- migrate:down\nDROP TABLE v;\n",
+    );
+    let m = h.load();
+    let mut c = Migrator::new(&m).connect(url).await.unwrap();
+    c.upgrade("a1").await.unwrap();
+    exec(
+        url,
+        "CREATE SEQUENCE failures; \
+         CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.success AND nextval('failures') NOT IN (3, 4) THEN \
+         RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER fail BEFORE UPDATE ON migrator_log FOR EACH ROW EXECUTE FUNCTION fail();",
+    )
+    .await;
+    c.upgrade("b2").await.unwrap();
+    assert_eq!(c.current().await.unwrap(), ["b2"]);
+    assert_eq!(
+        scalar(url, "SELECT CAST(last_value AS TEXT) FROM failures")
+            .await
+            .as_deref(),
+        Some("3"),
+        "two failures, then the third try committed"
+    );
+    // The fourth try passes; from the fifth on every try fails: c3's
+    // closing transaction is tried six times in all, then the error stands.
+    exec(url, "SELECT nextval('failures')").await;
+    let err = c.upgrade("heads").await.unwrap_err().to_string();
+    assert!(
+        err.contains("could not serialize access") && err.contains("40001"),
+        "{err}"
+    );
+    assert_eq!(
+        scalar(url, "SELECT CAST(last_value AS TEXT) FROM failures")
+            .await
+            .as_deref(),
+        Some("10")
+    );
+    assert_eq!(c.current().await.unwrap(), ["b2"]);
+    c.close().await;
+}

@@ -12,13 +12,10 @@ use std::time::{Duration, Instant};
 
 use super::db::{Db, Value};
 use super::error::{Context, Error};
+use super::retry::{RETRIES, retryable};
 use crate::bookkeeping::Tables;
 use crate::lease::{LeaseSql, lease_name};
 use crate::{DatabaseUrl, now_utc};
-
-/// How many times a lease statement that failed to serialise (SQLSTATE
-/// 40001, or a deadlock, 40P01) is tried again before the error stands.
-const SERIALIZATION_RETRIES: usize = 5;
 
 /// A lease this run holds.
 #[derive(Debug, Clone)]
@@ -62,23 +59,15 @@ fn holder() -> String {
     who
 }
 
-/// `true` for an error that trying the same statement again can cure: a
-/// serialization failure (SQLSTATE 40001, what CockroachDB and
-/// `SERIALIZABLE` transactions return under contention) or a deadlock
-/// (40P01; MySQL 1213).
-pub(crate) fn retryable(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01" | "1213")),
-        _ => false,
-    }
-}
-
-/// Runs one lease statement, trying again after a serialization failure.
+/// Runs one lease statement (autocommitted), trying again after a
+/// serialization failure.
+/// (A loop rather than `retrying`: the heartbeat's task must be `Send`,
+/// which an async closure borrowing here cannot yet prove.)
 async fn exec(db: &mut Db, sql: &str, args: &[Value<'_>]) -> Result<u64, sqlx::Error> {
     let mut tries = 0;
     loop {
         match db.exec(sql, args).await {
-            Err(e) if retryable(&e) && tries < SERIALIZATION_RETRIES => {
+            Err(e) if retryable(&e) && tries < RETRIES => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(10 << tries)).await;
             }

@@ -14,6 +14,7 @@ mod lock;
 mod migrator;
 mod repair;
 mod report;
+mod retry;
 mod run;
 mod scratch;
 mod server;

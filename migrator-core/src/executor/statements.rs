@@ -5,6 +5,7 @@
 
 use super::db::{Db, Value};
 use super::error::describe;
+use super::retry::retrying;
 use super::step::{StepError, log_args, move_rows, transactional_ddl, values};
 use crate::bookkeeping::Tables;
 use crate::{Body, Digest, Plan, Step, Text, now_utc, split_statements};
@@ -75,32 +76,44 @@ pub(super) async fn run_statements(
             .map_err(StepError::Bookkeeping)?;
         }
     }
-    db.begin().await.map_err(StepError::Bookkeeping)?;
-    let finish = async {
-        move_rows(db, tables, plan, step).await?;
-        let finished = now_utc();
-        let n = i64::try_from(total).unwrap_or(i64::MAX);
-        let digest = digest.map(|d| d.to_string());
-        db.exec(
-            &tables.log_finish(d),
-            &[
-                Value::Bool(true),
-                Value::OptText(Some(&finished)),
-                Value::OptText(None),
-                Value::OptInt(Some(n)),
-                Value::OptText(digest.as_deref()),
-                Value::OptInt(Some(log_id)),
-            ],
-        )
-        .await
-        .map_err(StepError::Bookkeeping)?;
-        db.commit().await.map_err(StepError::Bookkeeping)
+    // Bookkeeping only: tried again after a serialization failure.
+    retrying(bookkeeping_cause, async || {
+        let finish = async {
+            db.begin().await.map_err(StepError::Bookkeeping)?;
+            move_rows(db, tables, plan, step).await?;
+            let finished = now_utc();
+            let n = i64::try_from(total).unwrap_or(i64::MAX);
+            let digest = digest.map(|d| d.to_string());
+            db.exec(
+                &tables.log_finish(d),
+                &[
+                    Value::Bool(true),
+                    Value::OptText(Some(&finished)),
+                    Value::OptText(None),
+                    Value::OptInt(Some(n)),
+                    Value::OptText(digest.as_deref()),
+                    Value::OptInt(Some(log_id)),
+                ],
+            )
+            .await
+            .map_err(StepError::Bookkeeping)?;
+            db.commit().await.map_err(StepError::Bookkeeping)
+        }
+        .await;
+        if finish.is_err() {
+            let _ = db.rollback().await;
+        }
+        finish
+    })
+    .await
+}
+
+/// The database's error of a failed bookkeeping statement.
+fn bookkeeping_cause(e: &StepError) -> Option<&sqlx::Error> {
+    match e {
+        StepError::Bookkeeping(e) => Some(e),
+        _ => None,
     }
-    .await;
-    if finish.is_err() {
-        let _ = db.rollback().await;
-    }
-    finish
 }
 
 /// Closes a started log row as failed. With `done` statements kept, the
