@@ -1,8 +1,9 @@
 //! Ways of reaching a server. TLS to PostgreSQL, against an instance of
 //! the test's own with `ssl=on` and a certificate signed by a CA the test
 //! makes (`openssl`): each `sslmode` connects and migrates, a wrong host
-//! name and a wrong CA fail with advice that names the setting; MariaDB
-//! without TLS refuses `ssl-mode=REQUIRED` clearly. Unix sockets to both
+//! name and a wrong CA fail with advice that names the setting; the same
+//! against a MariaDB instance of the test's own with TLS; the shared
+//! MariaDB, without TLS, refuses `ssl-mode=REQUIRED` clearly. Unix sockets to both
 //! shared servers migrate the demo history.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -171,6 +172,90 @@ async fn postgres_over_tls_in_every_sslmode() {
     );
 }
 
+/// A MariaDB instance of the test's own with TLS: `REQUIRED` and
+/// `VERIFY_IDENTITY` connect and migrate over an encrypted session; a name
+/// or a CA that does not match fails with advice in MySQL's own terms.
+#[tokio::test]
+async fn mariadb_over_tls_required_and_verified() {
+    if !tests::tool("openssl", "version") {
+        return;
+    }
+    let Some(my) = tests::OwnMariadb::start(
+        &[
+            "--ssl-ca=../ca.pem",
+            "--ssl-cert=../server.pem",
+            "--ssl-key=../server.key",
+        ],
+        |dir| {
+            ca(dir, "ca");
+            ca(dir, "other");
+            server_cert(dir);
+        },
+    ) else {
+        return;
+    };
+    // The server reads its files relative to its data directory.
+    let certs = my.dir.path().to_path_buf();
+    for f in ["ca.pem", "server.pem", "server.key"] {
+        assert!(certs.join(f).exists());
+    }
+    let ca_pem = certs.join("ca.pem");
+    let url = |host: &str, db: &str, query: &str| format!("mysql://root@{host}:{}/{db}?{query}", my.port);
+    let ok = [
+        ("127.0.0.1", "ssl-mode=REQUIRED".to_owned()),
+        (
+            "localhost",
+            format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", ca_pem.display()),
+        ),
+    ];
+    for (n, (host, query)) in ok.iter().enumerate() {
+        let db = format!("tls{n}");
+        tests::exec(
+            &url("127.0.0.1", "mysql", "ssl-mode=REQUIRED"),
+            &format!("CREATE DATABASE {db}"),
+        )
+        .await;
+        let mut m = Migrator::new(&DEMO)
+            .connect(&url(host, &db, query))
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        let report = m.upgrade("heads").await.unwrap();
+        assert_eq!(report.applied.len(), DEMO.revisions.len(), "{query}");
+        m.close().await;
+        assert_eq!(
+            tests::tables(&url("127.0.0.1", &db, "ssl-mode=REQUIRED")).await.len(),
+            7
+        );
+    }
+    // The session really is encrypted.
+    let cipher = tests::scalar(
+        &url("127.0.0.1", "mysql", "ssl-mode=REQUIRED"),
+        "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER'",
+    )
+    .await;
+    assert!(cipher.is_some_and(|c| c.starts_with("TLS")), "not encrypted");
+    let wrong_host = url(
+        "127.0.0.1",
+        "tls1",
+        &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", ca_pem.display()),
+    );
+    let e = Migrator::new(&DEMO).connect(&wrong_host).await.unwrap_err().to_string();
+    assert!(
+        e.contains("does not name the host in the URL") && e.contains("ssl-mode=VERIFY_CA") && !e.contains("sslmode"),
+        "{e}"
+    );
+    let wrong_ca = url(
+        "localhost",
+        "tls1",
+        &format!("ssl-mode=VERIFY_CA&ssl-ca={}", certs.join("other.pem").display()),
+    );
+    let e = Migrator::new(&DEMO).connect(&wrong_ca).await.unwrap_err().to_string();
+    assert!(
+        e.contains("not signed by a CA this client trusts") && e.contains("ssl-ca="),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn a_server_without_tls_refuses_a_required_tls_clearly() {
     let Some(db) = server_db(Server::Mysql).await else {
@@ -178,7 +263,7 @@ async fn a_server_without_tls_refuses_a_required_tls_clearly() {
     };
     let url = format!("{}?ssl-mode=REQUIRED", db.url);
     let e = Migrator::new(&DEMO).connect(&url).await.unwrap_err().to_string();
-    assert!(e.contains("the server offers no TLS"), "{e}");
+    assert!(e.contains("the server offers no TLS") && e.contains("ssl-mode"), "{e}");
 }
 
 #[tokio::test]

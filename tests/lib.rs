@@ -425,6 +425,84 @@ impl Drop for OwnPostgres {
     }
 }
 
+/// A MariaDB instance of the test's own, on a port of its own in a
+/// temporary directory, started with `args` after `prepare` has written
+/// what they name (certificates) into that directory; stopped when
+/// dropped. `root` logs in without a password over TCP. `None` (the test
+/// skips, or under `CI=true` fails) without Debian's MariaDB server.
+#[derive(Debug)]
+pub struct OwnMariadb {
+    /// The data directory's parent, with what `prepare` wrote.
+    pub dir: TempDir,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl OwnMariadb {
+    /// Starts it; see [`OwnMariadb`].
+    pub fn start(args: &[&str], prepare: impl FnOnce(&Path)) -> Option<OwnMariadb> {
+        let (install, server) = ("/usr/bin/mariadb-install-db", "/usr/sbin/mariadbd");
+        if !Path::new(install).exists() || !Path::new(server).exists() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("MariaDB's server ({server}, {install}) is required under CI=true");
+            }
+            eprintln!("skipped: MariaDB's server is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        prepare(dir.path());
+        let data = dir.path().join("data");
+        let out = std::process::Command::new(install)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args([
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{install}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let d = dir.path().display();
+        let child = std::process::Command::new(server)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(["--user=root", "--bind-address=127.0.0.1", "--skip-name-resolve"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--socket={d}/mysqld.sock"))
+            .arg(format!("--pid-file={d}/mysqld.pid"))
+            .arg(format!("--log-error={d}/error.log"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mariadbd did not start: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(OwnMariadb { dir, port, child })
+    }
+}
+
+impl Drop for OwnMariadb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A PgBouncer of the test's own in transaction pooling mode, in front of
 /// the PostgreSQL server at `127.0.0.1:upstream`, on a port of its own,
 /// run as the `postgres` user (PgBouncer refuses root); stopped when

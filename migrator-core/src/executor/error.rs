@@ -26,7 +26,7 @@ pub enum Error {
         feature: &'static str,
     },
     /// The database cannot be reached.
-    #[error("cannot connect to {url}: {}; {}", describe(.cause), connect_advice(.cause))]
+    #[error("cannot connect to {url}: {}; {}", describe(.cause), connect_advice(.url, .cause))]
     Connect {
         /// The URL, password removed.
         url: String,
@@ -135,23 +135,39 @@ pub enum Error {
     },
 }
 
-/// What to do about a connection that failed: for TLS, which setting to
-/// change; otherwise, check the server and the URL.
-fn connect_advice(cause: &sqlx::Error) -> &'static str {
+/// What to do about a connection that failed: for TLS, which setting of
+/// the URL's own dialect to change; otherwise, check the server and the URL.
+fn connect_advice(url: &str, cause: &sqlx::Error) -> String {
+    let mysql = url.starts_with("mysql") || url.starts_with("mariadb");
+    // (PostgreSQL's setting, MySQL's) for each piece of advice.
+    let pick = |pg: &str, my: &str| if mysql { my.to_owned() } else { pg.to_owned() };
     let text = cause.to_string();
     if text.contains("UnknownIssuer") || text.contains("unknown issuer") || text.contains("BadSignature") {
-        "the server's certificate is not signed by a CA this client trusts: name yours with \
-         sslrootcert=/path/ca.pem (MySQL: ssl-ca=/path/ca.pem), or use sslmode=require (ssl-mode=REQUIRED) to \
-         encrypt without verifying the certificate"
+        format!(
+            "the server's certificate is not signed by a CA this client trusts: name yours with {}, or use {} to \
+             encrypt without verifying the certificate",
+            pick("sslrootcert=/path/ca.pem", "ssl-ca=/path/ca.pem"),
+            pick("sslmode=require", "ssl-mode=REQUIRED"),
+        )
     } else if text.contains("NotValidForName") || text.contains("not valid for name") {
-        "the server's certificate does not name the host in the URL: connect with the host name the certificate \
-         names, or use sslmode=verify-ca (ssl-mode=VERIFY_CA), which checks the CA but not the name"
+        format!(
+            "the server's certificate does not name the host in the URL: connect with the host name the \
+             certificate names, or use {}, which checks the CA but not the name",
+            pick("sslmode=verify-ca", "ssl-mode=VERIFY_CA"),
+        )
     } else if text.contains("server does not support TLS") || text.contains("server does not support SSL") {
-        "the server offers no TLS: enable TLS on the server, or lower sslmode (ssl-mode) to prefer or disable"
+        format!(
+            "the server offers no TLS: enable TLS on the server, or lower {} to {}",
+            pick("sslmode", "ssl-mode"),
+            pick("prefer or disable", "PREFERRED or DISABLED"),
+        )
     } else if text.contains("SSL") && text.contains("required") || text.contains("no encryption") {
-        "the server requires TLS: add sslmode=require (MySQL: ssl-mode=REQUIRED) to the URL"
+        format!(
+            "the server requires TLS: add {} to the URL",
+            pick("sslmode=require", "ssl-mode=REQUIRED")
+        )
     } else {
-        "check that the database is running and the URL is right"
+        "check that the database is running and the URL is right".to_owned()
     }
 }
 
