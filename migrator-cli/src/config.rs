@@ -170,4 +170,20 @@ mod tests {
         .to_string();
         assert!(e.starts_with("m.toml: line 2: ") && !e.contains("secret"), "{e}");
     }
+
+    #[test]
+    fn the_lock_strategy_and_lease() {
+        let c = parse(
+            "lock = \"table\"\nlock_lease = 20\nstatement_timeout = 90\n",
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.lock, Some(migrator_core::LockStrategy::Table));
+        assert_eq!((c.lock_lease, c.statement_timeout), (Some(20), Some(90)));
+        let e = parse("lock = \"lease\"", Path::new("m.toml")).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "m.toml: `lock`: unknown lock strategy `lease`; use advisory, table or none"
+        );
+    }
 }
