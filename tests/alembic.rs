@@ -18,31 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use migrator_core::{Migrator, load_dir};
+use tests::Rng;
 
 /// The Alembic this suite is pinned to.
 const ALEMBIC: &str = "alembic==1.20.1";
-
-/// splitmix64: small, seedable, good enough to pick shapes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Rev {
@@ -66,7 +45,7 @@ fn graph(rng: &mut Rng) -> Vec<Rev> {
     let mut below: Vec<Vec<bool>> = Vec::new();
     for i in 0..n {
         let id = loop {
-            let candidate = format!("{}{:04x}", rng.pick(&["ab", "ac", "ba"]), rng.next() % 0x10000);
+            let candidate = format!("{}{:04x}", rng.pick(&["ab", "ac", "ba"]), rng.next_u64() % 0x10000);
             if !revs.iter().any(|r| r.id == candidate) {
                 break candidate;
             }
@@ -357,17 +336,9 @@ async fn migrator_moves_like_alembic() {
             return;
         }
     };
-    let seed: u64 = std::env::var("MIGRATOR_DIFF_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        // A fixed seed by default, so that a run is reproducible as it
-        // stands; `MIGRATOR_DIFF_SEED=random` draws one (printed).
-        .unwrap_or_else(|| match std::env::var("MIGRATOR_DIFF_SEED").as_deref() {
-            Ok("random") => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64),
-            _ => 20_261_202,
-        });
+    // A fixed seed by default, so that a run is reproducible as it stands;
+    // `MIGRATOR_DIFF_SEED=random` draws one (printed).
+    let seed = tests::seed("MIGRATOR_DIFF_SEED", 20_261_202);
     let count: usize = std::env::var("MIGRATOR_DIFF_GRAPHS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -369,6 +369,7 @@ async fn mysql(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 table.uniques.insert(iname, columns);
             } else if table.foreign_keys.get(&iname).is_some_and(|fk| fk.columns == columns) {
                 // The index MySQL creates for a foreign key.
+                table.foreign_key_indexes.insert(iname);
             } else {
                 table.indexes.insert(
                     iname,

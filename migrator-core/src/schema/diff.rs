@@ -206,10 +206,17 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
                 name: name.clone(),
                 index: index.clone(),
             };
+            // An index on a column that goes must go first: dropping the
+            // column drops it (PostgreSQL) or narrows it (MySQL).
+            let on_dropped_column = index
+                .columns
+                .iter()
+                .any(|c| t.column(c).is_some() && new.column(c).is_none());
             match new.indexes.get(name) {
                 Some(same) if same == index => {}
                 // Redefined under the same name: drop first.
                 Some(_) => drops_first.push(drop),
+                None if on_dropped_column => drops_first.push(drop),
                 // Gone: drop after the new indexes exist (MySQL refuses to drop
                 // the last index a foreign key can use).
                 None => late_drops.push(drop),

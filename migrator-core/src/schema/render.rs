@@ -40,9 +40,17 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
                 if !dropped.is_empty() {
                     review(&mut out, &format!("drops data: column(s) {} of {t}", names(&dropped)));
                 }
+                for c in changes.iter().filter(|c| c.table() == Some(t)) {
+                    if let Some(risk) = fails_on_rows(c, from) {
+                        review(&mut out, &risk);
+                    }
+                }
                 out.sql += &rebuild(t, old, new);
             }
             continue;
+        }
+        if let Some(risk) = fails_on_rows(change, from) {
+            review(&mut out, &risk);
         }
         render_one(&mut out, change, dialect, &hints, (from, to));
     }
@@ -59,6 +67,63 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
         );
     }
     out
+}
+
+/// What can make `change` fail on a table that already has rows, and the
+/// way round it; `None` for changes that cannot, and for tables created by
+/// the same revision (which have no rows).
+fn fails_on_rows(change: &Change, from: &Schema) -> Option<String> {
+    let table = change.table()?;
+    from.tables.get(table)?;
+    match change {
+        Change::AddColumn { column, .. } if !column.nullable && column.default.is_none() && !column.autoincrement => {
+            Some(format!(
+                "fails on a table with rows: {table}.{} is NOT NULL without a default. Add it with a DEFAULT, or \
+                 add it nullable, backfill it (UPDATE {table} SET {} = ...), then set it NOT NULL in a later revision",
+                column.name, column.name
+            ))
+        }
+        Change::AlterColumn { from: old, to: new, .. } if old.nullable && !new.nullable => Some(format!(
+            "fails if {table}.{} holds NULLs: backfill them first (UPDATE {table} SET {} = ... WHERE {} IS NULL)",
+            new.name, new.name, new.name
+        )),
+        Change::AlterColumn { from: old, to: new, .. }
+            if old.data_type != new.data_type && !widens(&old.data_type, &new.data_type) =>
+        {
+            Some(format!(
+                "changes the type of {table}.{} from {} to {}: fails, or on some databases truncates, where existing \
+             values do not fit the new type; check them first",
+                new.name, old.data_type, new.data_type
+            ))
+        }
+        Change::AddUnique { columns, .. } => Some(format!(
+            "fails if {table} has rows with the same ({}): remove the duplicates first",
+            columns.join(", ")
+        )),
+        Change::AddIndex { index, .. } if index.unique => Some(format!(
+            "fails if {table} has rows with the same ({}): remove the duplicates first",
+            index.columns.join(", ")
+        )),
+        _ => None,
+    }
+}
+
+/// `true` when every value of type `old` fits `new`: the same type with a
+/// longer length (`varchar(20)` to `varchar(40)`), or a wider integer.
+fn widens(old: &str, new: &str) -> bool {
+    let split = |t: &str| match t.split_once('(') {
+        Some((base, rest)) => (
+            base.trim().to_owned(),
+            rest.trim_end_matches(')').trim().parse::<u64>().ok(),
+        ),
+        None => (t.trim().to_owned(), None),
+    };
+    let ((ob, ol), (nb, nl)) = (split(old), split(new));
+    let rank = |b: &str| ["smallint", "integer", "int", "bigint"].iter().position(|x| *x == b);
+    match (ol, nl) {
+        (Some(o), Some(n)) if ob == nb => n >= o,
+        _ => matches!((rank(&ob), rank(&nb)), (Some(o), Some(n)) if n >= o),
+    }
 }
 
 fn names(cols: &[&Column]) -> String {
@@ -369,6 +434,23 @@ fn render_one(
         }
         Change::DropIndex { table, name, .. } => *s += &drop_index(d, table, name),
         Change::AddForeignKey { table, name, fk } => {
+            // The index MySQL would make for the key, made first under the
+            // key's name: without it MySQL would take over another index
+            // on these columns, which then could not be dropped.
+            if d == Dialect::Mysql
+                && to
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| t.foreign_key_indexes.contains(name))
+            {
+                let _ = writeln!(
+                    s,
+                    "CREATE INDEX {} ON {} ({});",
+                    q(d, name),
+                    q(d, table),
+                    cols(d, &fk.columns)
+                );
+            }
             let _ = writeln!(
                 s,
                 "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {};",
@@ -386,6 +468,16 @@ fn render_one(
                 Dialect::Mysql => writeln!(s, "ALTER TABLE {} DROP FOREIGN KEY {};", q(d, table), q(d, name)),
                 _ => writeln!(s, "ALTER TABLE {} DROP CONSTRAINT {};", q(d, table), q(d, name)),
             };
+            // The index MySQL made for the key stays unless dropped too.
+            if d == Dialect::Mysql
+                && from
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| t.foreign_key_indexes.contains(name))
+                && to.tables.contains_key(table)
+            {
+                let _ = writeln!(s, "ALTER TABLE {} DROP INDEX {};", q(d, table), q(d, name));
+            }
         }
         Change::AddCheck { table, name, expr } => {
             let _ = writeln!(
@@ -436,5 +528,80 @@ fn alter_column(s: &mut String, d: Dialect, table: &str, from: &Column, to: &Col
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::diff::diff;
+    use super::*;
+
+    fn col(name: &str, ty: &str, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            data_type: ty.into(),
+            nullable,
+            default: None,
+            autoincrement: false,
+        }
+    }
+
+    /// Every statement that can fail on existing rows carries a review with
+    /// the way round it; widening and new tables carry none.
+    #[test]
+    fn what_can_fail_on_rows_is_marked_for_review() {
+        let mut from = Schema::default();
+        from.tables.insert(
+            "t".into(),
+            Table {
+                columns: vec![
+                    col("id", "integer", false),
+                    col("a", "integer", true),
+                    col("s", "varchar(20)", true),
+                ],
+                primary_key: vec!["id".into()],
+                ..Table::default()
+            },
+        );
+        let mut to = from.clone();
+        let t = to.tables.get_mut("t").unwrap();
+        t.columns[1].nullable = false;
+        t.columns[2].data_type = "varchar(40)".into();
+        t.columns.push(col("b", "integer", false));
+        t.indexes.insert(
+            "ux".into(),
+            Index {
+                columns: vec!["a".into()],
+                unique: true,
+                predicate: None,
+            },
+        );
+        to.tables.insert(
+            "fresh".into(),
+            Table {
+                columns: vec![col("id", "integer", false), col("n", "integer", false)],
+                ..Table::default()
+            },
+        );
+        for dialect in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+            let up = render(&diff(&from, &to), &from, &to, dialect);
+            let reviews: Vec<&str> = up.sql.lines().filter(|l| l.starts_with("-- REVIEW:")).collect();
+            assert_eq!(reviews.len(), 3, "{dialect}: {}", up.sql);
+            assert_eq!(up.reviews, 3);
+            assert!(
+                reviews.iter().any(|r| r.contains("t.a holds NULLs: backfill")),
+                "{reviews:?}"
+            );
+            assert!(
+                reviews.iter().any(|r| r.contains("t.b is NOT NULL without a default")),
+                "{reviews:?}"
+            );
+            assert!(
+                reviews.iter().any(|r| r.contains("rows with the same (a)")),
+                "{reviews:?}"
+            );
+        }
+        assert!(widens("varchar(20)", "varchar(40)") && widens("int(11)", "bigint(20)") && widens("integer", "bigint"));
+        assert!(!widens("varchar(40)", "varchar(20)") && !widens("bigint", "integer") && !widens("text", "integer"));
     }
 }
