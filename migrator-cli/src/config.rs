@@ -51,8 +51,8 @@ pub(crate) struct Config {
     pub truncate_slug_length: Option<usize>,
     pub timezone: Option<String>,
     pub allow_multiple_heads: Option<bool>,
-    pub schema: Option<PathBuf>,
-    pub dev_url: Option<String>,
+    pub schema: Vec<PathBuf>,
+    pub dev_url: Vec<String>,
     /// Hook commands around a run that applies something (see `hooks`).
     pub before_upgrade: Option<String>,
     pub after_upgrade: Option<String>,
@@ -97,6 +97,16 @@ fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
     for (key, value) in &table {
         let wrong = |expected: &str| at(format!("`{key}` must be {expected}"));
         let string = || value.as_str().map(str::to_owned).ok_or_else(|| wrong("a string"));
+        // One string, or a list of them.
+        let strings = || match value {
+            toml::Value::String(s) => Ok(vec![s.clone()]),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| wrong("a string or a list of strings")),
+            _ => Err(wrong("a string or a list of strings")),
+        };
         let number = || {
             value
                 .as_integer()
@@ -121,8 +131,8 @@ fn parse(text: &str, path: &Path) -> Result<Config, UsageError> {
             "allow_multiple_heads" => {
                 c.allow_multiple_heads = Some(value.as_bool().ok_or_else(|| wrong("true or false"))?)
             }
-            "schema" => c.schema = Some(here.join(string()?)),
-            "dev_url" => c.dev_url = Some(string()?),
+            "schema" => c.schema = strings()?.iter().map(|s| here.join(s)).collect(),
+            "dev_url" => c.dev_url = strings()?,
             "before_upgrade" => c.before_upgrade = Some(string()?),
             "after_upgrade" => c.after_upgrade = Some(string()?),
             "on_failure" => c.on_failure = Some(string()?),

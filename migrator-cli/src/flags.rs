@@ -64,12 +64,12 @@ pub(crate) struct Global {
     /// Seconds a --lock table lease lasts without renewal; a crashed holder's lock frees this long after [default: 60]
     #[arg(long, global = true, value_name = "SECS")]
     pub lock_lease: Option<u64>,
-    /// The declared schema: a SQL file of CREATE statements (autogenerate, drift checks)
+    /// The declared schema: a SQL file of CREATE statements; one per dialect, named like schema.postgresql.sql
     #[arg(long, global = true, value_name = "PATH")]
-    pub schema: Option<PathBuf>,
-    /// Server for scratch databases [default: the target server; SQLite: in memory]
+    pub schema: Vec<PathBuf>,
+    /// Server for scratch databases, one per dialect [default: the target server; SQLite: in memory]
     #[arg(long, global = true, value_name = "URL")]
-    pub dev_url: Option<String>,
+    pub dev_url: Vec<String>,
     /// Print read commands' output as JSON
     #[arg(long, global = true)]
     pub json: bool,

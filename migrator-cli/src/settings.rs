@@ -62,10 +62,11 @@ pub(crate) struct Settings {
     pub file_template: Option<String>,
     pub truncate_slug_length: Option<usize>,
     pub timezone: Option<String>,
-    /// The declared schema file (autogenerate, drift).
-    pub schema: Option<PathBuf>,
+    /// The declared schema files, at most one per dialect (autogenerate,
+    /// drift).
+    pub schema: Vec<PathBuf>,
     /// The server for scratch databases.
-    pub dev_url: Option<String>,
+    pub dev_url: Vec<String>,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
     /// Hook commands from the config file.
@@ -190,8 +191,16 @@ impl Settings {
             file_template: config.file_template.clone(),
             truncate_slug_length: config.truncate_slug_length,
             timezone: config.timezone.clone(),
-            schema: g.schema.clone().or(config.schema.clone()),
-            dev_url: g.dev_url.clone().or(config.dev_url.clone()),
+            schema: if g.schema.is_empty() {
+                config.schema.clone()
+            } else {
+                g.schema.clone()
+            },
+            dev_url: if g.dev_url.is_empty() {
+                config.dev_url.clone()
+            } else {
+                g.dev_url.clone()
+            },
             config_path: config.path.clone(),
             command: "migrator".to_owned(),
             hooks: HookCommands {

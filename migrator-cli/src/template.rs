@@ -158,9 +158,17 @@ pub(crate) struct NewFile<'a> {
     pub revises: &'a [String],
     pub labels: &'a [String],
     pub depends_on: &'a [String],
-    /// The sections' SQL (autogenerate), empty otherwise.
-    pub up: &'a str,
-    pub down: &'a str,
+    /// The sections: one pair per dialect from autogenerate, one plain
+    /// empty pair otherwise.
+    pub sections: &'a [Sections],
+}
+
+/// An up and a down section for one dialect (`None`: for every dialect).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sections {
+    pub dialect: Option<migrator_core::Dialect>,
+    pub up: String,
+    pub down: String,
 }
 
 /// A message as one header line: line breaks and other control characters
@@ -185,7 +193,15 @@ pub(crate) fn revision_file(f: &NewFile<'_>, at: &Stamp) -> String {
     if !f.depends_on.is_empty() {
         t += &format!("-- Depends On: {}\n", f.depends_on.join(", "));
     }
-    t += &format!("\n-- migrate:up\n{}\n\n-- migrate:down\n{}\n", f.up, f.down);
+    let plain = [Sections::default()];
+    let sections = if f.sections.is_empty() { &plain[..] } else { f.sections };
+    for s in sections {
+        let qualifier = s.dialect.map_or(String::new(), |d| format!(" {}", d.name()));
+        t += &format!(
+            "\n-- migrate:up{qualifier}\n{}\n\n-- migrate:down{qualifier}\n{}\n",
+            s.up, s.down
+        );
+    }
     t
 }
 
@@ -256,8 +272,7 @@ mod tests {
                 revises: &[],
                 labels: &[],
                 depends_on: &[],
-                up: "",
-                down: "",
+                sections: &[],
             },
             &AT,
         );

@@ -2,6 +2,7 @@
 //! revision files on disk (`--dir`, `directory` in the config, else
 //! `migrations`), never on a database.
 
+use crate::template::Sections;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -95,8 +96,7 @@ struct NewRevision<'a> {
     labels: Vec<String>,
     depends_on: Vec<String>,
     /// The SQL of the sections (autogenerate), empty otherwise.
-    up: String,
-    down: String,
+    sections: Vec<Sections>,
 }
 
 fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRevision<'_>) -> Result<ExitCode> {
@@ -143,8 +143,7 @@ fn write_revision(settings: &Settings, dir: &Path, graph: &Graph<'_>, new: NewRe
         revises: &new.revises,
         labels: &new.labels,
         depends_on: &new.depends_on,
-        up: &new.up,
-        down: &new.down,
+        sections: &new.sections,
     };
     let text = template::revision_file(&file, &at);
     if let Some(parent) = path.parent() {
@@ -167,9 +166,8 @@ pub(crate) struct RevisionArgs<'a> {
     pub branch_labels: &'a [String],
     pub depends_on: &'a [String],
     pub rev_id: Option<&'a str>,
-    /// Generated SQL for the sections.
-    pub up: Option<String>,
-    pub down: Option<String>,
+    /// Generated SQL for the sections, per dialect.
+    pub sections: Vec<Sections>,
 }
 
 pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<ExitCode> {
@@ -233,8 +231,7 @@ pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<Ex
         revises,
         labels: args.branch_labels.to_vec(),
         depends_on,
-        up: args.up.unwrap_or_default(),
-        down: args.down.unwrap_or_default(),
+        sections: args.sections,
     };
     write_revision(settings, &dir, &graph, new)
 }
@@ -274,8 +271,7 @@ pub(crate) fn merge(
         revises: parents.iter().map(|&p| graph.revision(p).id.to_string()).collect(),
         labels: branch_labels.to_vec(),
         depends_on: Vec::new(),
-        up: String::new(),
-        down: String::new(),
+        sections: Vec::new(),
     };
     write_revision(settings, &dir, &graph, new)
 }
@@ -308,39 +304,57 @@ pub(crate) fn edit(settings: &Settings, ident: &str) -> Result<ExitCode> {
 }
 
 /// `revision --autogenerate`: the SQL that turns the history's schema into
-/// the declared one, written as a new revision (nothing when they agree).
+/// the declared one, for each declared dialect, written as one revision
+/// with a section per dialect (nothing when every dialect agrees).
 pub(crate) async fn autogenerate(settings: &Settings, mut args: RevisionArgs<'_>) -> Result<ExitCode> {
-    let Some(schema_path) = settings.schema.clone() else {
+    let declared = super::declared::declared(settings)?;
+    if declared.is_empty() {
         bail!(UsageError(
-            "--autogenerate needs the declared schema: pass --schema PATH or set `schema` in migrator.toml".to_owned()
+            "--autogenerate needs the declared schema: pass --schema PATH (one per dialect, named like \
+             schema.sqlite.sql and schema.postgresql.sql) or set `schema` in migrator.toml"
+                .to_owned()
         ));
-    };
-    let sql = std::fs::read_to_string(&schema_path).map_err(|e| {
-        UsageError(format!(
-            "cannot read the declared schema {}: {e}",
-            schema_path.display()
-        ))
-    })?;
+    }
     let (_, migrations) = load(settings)?;
-    let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
-    let generated =
-        migrator_core::autogenerate(&migrations, &dev_url, &sql, &schema_path.display().to_string()).await?;
-    let Some(g) = generated else {
+    let mut sections = Vec::new();
+    let mut changed = false;
+    for d in &declared {
+        let sql = std::fs::read_to_string(&d.path)
+            .map_err(|e| UsageError(format!("cannot read the declared schema {}: {e}", d.path.display())))?;
+        let dev_url = super::declared::dev_url_for(settings, d.dialect, &d.path)?;
+        let generated = migrator_core::autogenerate(&migrations, &dev_url, &sql, &d.path.display().to_string()).await?;
+        let Some(g) = generated else {
+            // No change on this dialect: an empty section, so that the
+            // revision is a no-op there rather than missing.
+            sections.push(Sections {
+                dialect: Some(d.dialect),
+                ..Sections::default()
+            });
+            continue;
+        };
+        changed = true;
+        if settings.verbosity > Verbosity::Quiet {
+            for c in &g.changes {
+                errln!("  {}: {c}", d.dialect);
+            }
+            if g.up.reviews + g.down.reviews > 0 {
+                errln!(
+                    "{}: {} statement(s) marked `-- REVIEW:`; read them before applying",
+                    d.dialect,
+                    g.up.reviews + g.down.reviews
+                );
+            }
+        }
+        sections.push(Sections {
+            dialect: Some(d.dialect),
+            up: g.up.sql.trim_end().to_owned(),
+            down: g.down.sql.trim_end().to_owned(),
+        });
+    }
+    if !changed {
         outln!("no changes: the history already gives the declared schema; nothing written");
         return Ok(ExitCode::SUCCESS);
-    };
-    if settings.verbosity > Verbosity::Quiet {
-        for c in &g.changes {
-            errln!("  {c}");
-        }
-        if g.up.reviews + g.down.reviews > 0 {
-            errln!(
-                "{} statement(s) marked `-- REVIEW:`; read them before applying",
-                g.up.reviews + g.down.reviews
-            );
-        }
     }
-    args.up = Some(g.up.sql.trim_end().to_owned());
-    args.down = Some(g.down.sql.trim_end().to_owned());
+    args.sections = sections;
     revision(settings, args)
 }

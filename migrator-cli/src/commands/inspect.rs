@@ -350,10 +350,11 @@ pub(crate) async fn check(settings: &Settings, graph: &Graph<'_>) -> Result<Exit
             _ => {}
         }
     }
-    if let Some(path) = &settings.schema {
+    if let Some(declared) = super::declared::for_dialect(settings, settings.url.dialect())? {
+        let path = &declared.path;
         let sql = std::fs::read_to_string(path)
             .map_err(|e| UsageError(format!("cannot read the declared schema {}: {e}", path.display())))?;
-        let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
+        let dev_url = super::declared::dev_url_for(settings, declared.dialect, path)?;
         let declared = migrator_core::declared_schema(&dev_url, &sql, &path.display().to_string()).await?;
         let mut db = connect_to_read(settings, graph).await?;
         let live = db.schema().await;
@@ -416,7 +417,8 @@ pub(crate) async fn round_trip(
     migrations: &Migrations,
     allow_irreversible: bool,
 ) -> Result<ExitCode> {
-    let dev_url = settings.dev_url.clone().unwrap_or_else(|| settings.raw_url.clone());
+    let dev_url =
+        super::declared::dev_url(settings, settings.url.dialect()).unwrap_or_else(|| settings.raw_url.clone());
     let report = migrator_core::round_trip(migrations, &dev_url).await?;
     let untested: Vec<String> = report
         .untested

@@ -1,6 +1,7 @@
 //! One function per command; `run` dispatches.
 
 mod author;
+mod declared;
 mod hooks;
 mod inspect;
 mod migrate;
@@ -56,8 +57,7 @@ pub(crate) async fn run(
                 branch_labels: branch_label,
                 depends_on,
                 rev_id: rev_id.as_deref(),
-                up: None,
-                down: None,
+                sections: Vec::new(),
             };
             if *autogenerate {
                 return author::autogenerate(&settings, args).await;
