@@ -69,6 +69,7 @@ async fn sqlite(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 nullable: cell(c, 2) == "0",
                 default: opt(c, 3),
                 autoincrement: false,
+                serial: false,
             });
         }
         pk.sort();
@@ -202,6 +203,7 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 nullable: cell(c, 2) == "true",
                 default: if serial { None } else { default },
                 autoincrement: cell(c, 4) == "true" || serial,
+                serial: serial && cell(c, 4) != "true",
             });
         }
         let pk = q(
@@ -314,6 +316,7 @@ async fn mysql(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 nullable: cell(c, 2) == "YES",
                 default,
                 autoincrement: cell(c, 4).to_lowercase().contains("auto_increment"),
+                serial: false,
             });
         }
         let fks = q(

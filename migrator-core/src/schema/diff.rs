@@ -413,6 +413,7 @@ mod tests {
             nullable,
             default: None,
             autoincrement: false,
+            serial: false,
         }
     }
 

@@ -53,6 +53,10 @@ pub struct Column {
     pub default: Option<String>,
     /// Identity / auto-increment / owned sequence.
     pub autoincrement: bool,
+    /// PostgreSQL: the auto-increment is a `SERIAL`-style sequence default,
+    /// not an identity column (the two are set up differently, and a
+    /// declared `BIGSERIAL` must stay one).
+    pub serial: bool,
 }
 
 /// One index.
