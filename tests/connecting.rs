@@ -94,6 +94,22 @@ fn server_cert(dir: &Path) {
     .unwrap();
 }
 
+/// For each `(host, query)` of `ok`: a database `tls<n>` made through
+/// `admin`, then the demo history migrated over `url(host, db, query)`.
+async fn each_connects_and_migrates(ok: &[(&str, String)], admin: &str, url: &dyn Fn(&str, &str, &str) -> String) {
+    for (n, (host, query)) in ok.iter().enumerate() {
+        let db = format!("tls{n}");
+        tests::exec(admin, &format!("CREATE DATABASE {db}")).await;
+        let mut m = Migrator::new(&DEMO)
+            .connect(&url(host, &db, query))
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        let report = m.upgrade("heads").await.unwrap();
+        assert_eq!(report.applied.len(), DEMO.revisions.len(), "{query}");
+        m.close().await;
+    }
+}
+
 #[tokio::test]
 async fn postgres_over_tls_in_every_sslmode() {
     if !tests::tool("openssl", "version") {
@@ -126,21 +142,7 @@ async fn postgres_over_tls_in_every_sslmode() {
             format!("sslmode=verify-full&sslrootcert={}", ca_pem.display()),
         ),
     ];
-    for (n, (host, query)) in ok.iter().enumerate() {
-        let db = format!("tls{n}");
-        tests::exec(
-            &url("127.0.0.1", "postgres", "sslmode=disable"),
-            &format!("CREATE DATABASE {db}"),
-        )
-        .await;
-        let mut m = Migrator::new(&DEMO)
-            .connect(&url(host, &db, query))
-            .await
-            .unwrap_or_else(|e| panic!("{query}: {e}"));
-        let report = m.upgrade("heads").await.unwrap();
-        assert_eq!(report.applied.len(), DEMO.revisions.len(), "{query}");
-        m.close().await;
-    }
+    each_connects_and_migrates(&ok, &url("127.0.0.1", "postgres", "sslmode=disable"), &url).await;
     // The session really is encrypted.
     let ssl = tests::scalar(
         &url("127.0.0.1", "postgres", "sslmode=require"),
@@ -208,24 +210,10 @@ async fn mariadb_over_tls_required_and_verified() {
             format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", ca_pem.display()),
         ),
     ];
-    for (n, (host, query)) in ok.iter().enumerate() {
-        let db = format!("tls{n}");
-        tests::exec(
-            &url("127.0.0.1", "mysql", "ssl-mode=REQUIRED"),
-            &format!("CREATE DATABASE {db}"),
-        )
-        .await;
-        let mut m = Migrator::new(&DEMO)
-            .connect(&url(host, &db, query))
-            .await
-            .unwrap_or_else(|e| panic!("{query}: {e}"));
-        let report = m.upgrade("heads").await.unwrap();
-        assert_eq!(report.applied.len(), DEMO.revisions.len(), "{query}");
-        m.close().await;
-        assert_eq!(
-            tests::tables(&url("127.0.0.1", &db, "ssl-mode=REQUIRED")).await.len(),
-            7
-        );
+    each_connects_and_migrates(&ok, &url("127.0.0.1", "mysql", "ssl-mode=REQUIRED"), &url).await;
+    for n in 0..ok.len() {
+        let tables = tests::tables(&url("127.0.0.1", &format!("tls{n}"), "ssl-mode=REQUIRED")).await;
+        assert_eq!(tables.len(), 7);
     }
     // The session really is encrypted.
     let cipher = tests::scalar(

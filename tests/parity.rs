@@ -262,18 +262,7 @@ fn feed(dialect: Dialect, url: &str, input: &str) {
 
 /// The version rows of the database at `url`, sorted.
 async fn version_rows(url: &str) -> Vec<String> {
-    use sqlx::Connection;
-    let sql = "SELECT version_num FROM migrator_version ORDER BY version_num";
-    if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
-    } else if url.starts_with("postgres") {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
-    } else {
-        let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
-    }
+    tests::strings(url, "SELECT version_num FROM migrator_version ORDER BY version_num").await
 }
 
 /// The schema as the database's own dump tool prints it, without

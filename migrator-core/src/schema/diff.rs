@@ -406,16 +406,7 @@ fn referenced_first<'a>(schema: &'a Schema, names: &[&'a String]) -> Vec<&'a Str
 mod tests {
     use super::*;
 
-    fn col(name: &str, ty: &str, nullable: bool) -> Column {
-        Column {
-            name: name.into(),
-            data_type: ty.into(),
-            nullable,
-            default: None,
-            autoincrement: false,
-            serial: false,
-        }
-    }
+    use super::super::model::test_column as col;
 
     #[test]
     fn orders_creates_and_drops_by_references() {

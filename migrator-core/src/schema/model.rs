@@ -85,6 +85,19 @@ pub struct ForeignKey {
     pub on_update: String,
 }
 
+/// A plain column, for tests.
+#[cfg(test)]
+pub(crate) fn test_column(name: &str, ty: &str, nullable: bool) -> Column {
+    Column {
+        name: name.into(),
+        data_type: ty.into(),
+        nullable,
+        default: None,
+        autoincrement: false,
+        serial: false,
+    }
+}
+
 impl Table {
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {

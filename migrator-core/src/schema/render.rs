@@ -570,16 +570,7 @@ mod tests {
     use super::super::diff::diff;
     use super::*;
 
-    fn col(name: &str, ty: &str, nullable: bool) -> Column {
-        Column {
-            name: name.into(),
-            data_type: ty.into(),
-            nullable,
-            default: None,
-            autoincrement: false,
-            serial: false,
-        }
-    }
+    use super::super::model::test_column as col;
 
     /// Every statement that can fail on existing rows carries a review with
     /// the way round it; widening and new tables carry none.
