@@ -178,8 +178,24 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
     let mut adds_last = Vec::new();
     let mut late_drops = Vec::new();
 
+    // A view over a table whose column changes type goes first and comes
+    // back last, even if its own text is unchanged: PostgreSQL will not
+    // alter the type of a column a view reads.
+    let retyped: BTreeSet<&str> = to
+        .tables
+        .iter()
+        .filter(|(name, new)| {
+            from.tables.get(*name).is_some_and(|old| {
+                new.columns
+                    .iter()
+                    .any(|c| old.column(&c.name).is_some_and(|o| o.data_type != c.data_type))
+            })
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let reads_retyped = |sql: &str| retyped.iter().any(|t| mentions(sql, t));
     for (name, sql) in &from.views {
-        if to.views.get(name) != Some(sql) {
+        if to.views.get(name) != Some(sql) || reads_retyped(sql) {
             drops_first.push(Change::DropView {
                 name: name.clone(),
                 sql: sql.clone(),
@@ -353,7 +369,9 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
         }
     }
     for (name, sql) in &to.views {
-        if from.views.get(name) != Some(sql) {
+        if from.views.get(name) != Some(sql)
+            || (from.views.contains_key(name) && reads_retyped(from.views[name].as_str()))
+        {
             adds_last.push(Change::CreateView {
                 name: name.clone(),
                 sql: sql.clone(),
@@ -364,6 +382,17 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
     drops_first.extend(adds_last);
     drops_first.extend(late_drops);
     drops_first
+}
+
+/// `true` when `sql` names `table` as a word (quoted or not): a view that
+/// may read it.
+fn mentions(sql: &str, table: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    sql.match_indices(table).any(|(at, _)| {
+        let before = sql[..at].chars().next_back();
+        let after = sql[at + table.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }
 
 /// `names` ordered so that a table comes after the tables it references.
@@ -452,5 +481,26 @@ mod tests {
                 "column parent.name is missing (name text not null)"
             ]
         );
+    }
+
+    #[test]
+    fn a_view_over_a_retyped_column_is_dropped_first_and_made_last() {
+        let mut a = Schema::default();
+        a.tables.insert(
+            "t".into(),
+            Table {
+                columns: vec![col("id", "integer", false), col("c", "varchar(20)", true)],
+                ..Table::default()
+            },
+        );
+        a.views.insert("v".into(), "select \"c\" from \"t\"".into());
+        a.views.insert("w".into(), "select 1 from t2".into());
+        let mut b = a.clone();
+        b.tables.get_mut("t").unwrap().columns[1].data_type = "varchar(40)".into();
+        let changes: Vec<String> = diff(&a, &b).iter().map(|c| c.action()).collect();
+        assert_eq!(changes.first().map(String::as_str), Some("drop view v"), "{changes:?}");
+        assert_eq!(changes.last().map(String::as_str), Some("create view v"), "{changes:?}");
+        assert!(!changes.iter().any(|c| c.contains("view w")), "{changes:?}");
+        assert!(mentions("select a from t", "t") && !mentions("select a from t2", "t") && !mentions("tt", "t"));
     }
 }

@@ -55,6 +55,34 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
         render_one(&mut out, change, dialect, &hints, (from, to));
     }
     if !done_rebuilds.is_empty() {
+        // Step 10 of SQLite's procedure: views go before the tables they
+        // read are rebuilt (renaming the new table checks every view, and
+        // one over the dropped table fails) and come back afterwards. Views
+        // the changes drop or create already are left to them.
+        let (mut before, mut after) = (String::new(), String::new());
+        for name in from.views.keys() {
+            if !changes
+                .iter()
+                .any(|c| matches!(c, Change::DropView { name: n, .. } if n == name))
+            {
+                let _ = writeln!(before, "DROP VIEW {};", q(dialect, name));
+            }
+        }
+        for (name, sql) in &to.views {
+            let created = changes
+                .iter()
+                .any(|c| matches!(c, Change::CreateView { name: n, .. } if n == name));
+            if from.views.contains_key(name) && !created {
+                let _ = writeln!(
+                    after,
+                    "CREATE VIEW {} AS {};",
+                    q(dialect, name),
+                    sql.trim_end_matches(';')
+                );
+            }
+        }
+        out.sql.insert_str(0, &before);
+        out.sql += &after;
         // Step 1 of SQLite's procedure: the executor switches foreign keys
         // off around the transaction and checks them before it commits, so
         // dropping a referenced table fires no ON DELETE CASCADE.
