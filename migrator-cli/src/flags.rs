@@ -237,6 +237,10 @@ pub(crate) enum Command {
         /// Accept revisions with no down section (they are reported, not tested)
         #[arg(long)]
         allow_irreversible: bool,
+        /// Also fill every table with generated rows before each downgrade and fail a revision whose
+        /// downgrade (or the upgrade after it) loses rows or changes values
+        #[arg(long)]
+        with_data: bool,
     },
     /// Exit 1 unless the database is at the heads, unmodified, with no failed revision
     Check,

@@ -441,3 +441,67 @@ async fn one_revision_for_every_declared_dialect() {
     let again = ok(dir, &sqlite, &["revision", "--autogenerate", "-m", "nothing"]);
     assert!(again.contains("no changes"), "{again}");
 }
+
+/// `migrator test --with-data`: a downgrade that leaves the right schema
+/// but loses the rows (a rebuild that copies nothing) passes the schema
+/// round trip and fails with data, naming the revision and the table; the
+/// demo history (keys between its tables) passes with data.
+async fn the_test_command_with_data(url: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = dir.join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(
+        m.join("1.sql"),
+        "-- t\n-- Revision ID: r1\n-- migrate:up\nCREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(20));\n\
+         -- migrate:down\nDROP TABLE t;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("2.sql"),
+        "-- b\n-- Revision ID: r2\n-- Revises: r1\n-- migrate:up\nALTER TABLE t ADD COLUMN b VARCHAR(20);\n\
+         -- migrate:down\nCREATE TABLE t_new (id INTEGER PRIMARY KEY, a VARCHAR(20));\nDROP TABLE t;\n\
+         ALTER TABLE t_new RENAME TO t;\n",
+    )
+    .unwrap();
+    assert!(ok(dir, url, &["test"]).contains("ok: 2 revision(s)"));
+    let out = run(dir, url, &["test", "--with-data"]);
+    let err = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("revision r2 (2.sql) loses data") && err.contains("t (id, a): 2 of 2 row(s) lost or changed"),
+        "{err}"
+    );
+    let json = run(dir, url, &["--json", "test", "--with-data"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["failure"]["revision"], "r2");
+    // The demo history keeps every row both ways.
+    let demo = tempfile::tempdir().unwrap();
+    let dest = demo.path().join("migrations");
+    std::fs::create_dir_all(&dest).unwrap();
+    for f in std::fs::read_dir(format!("{}/../migrations", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dest.join(f.file_name().unwrap())).unwrap();
+    }
+    let passed = ok(demo.path(), url, &["test", "--with-data"]);
+    assert!(
+        passed.contains("rows generated before each downgrade survived"),
+        "{passed}"
+    );
+    assert!(
+        !passed.contains("refused"),
+        "every demo table takes the generated rows: {passed}"
+    );
+}
+
+#[tokio::test]
+async fn the_test_command_with_data_on_every_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    the_test_command_with_data(&format!("sqlite://{}/app.db", tmp.path().display())).await;
+    if let Some(db) = server_db(Server::Postgres).await {
+        the_test_command_with_data(&db.url).await;
+    }
+    if let Some(db) = server_db(Server::Mysql).await {
+        the_test_command_with_data(&db.url).await;
+    }
+}

@@ -416,10 +416,11 @@ pub(crate) async fn round_trip(
     settings: &Settings,
     migrations: &Migrations,
     allow_irreversible: bool,
+    with_data: bool,
 ) -> Result<ExitCode> {
     let dev_url =
         super::declared::dev_url(settings, settings.url.dialect()).unwrap_or_else(|| settings.raw_url.clone());
-    let report = migrator_core::round_trip(migrations, &dev_url).await?;
+    let report = migrator_core::round_trip_with(migrations, &dev_url, with_data).await?;
     let untested: Vec<String> = report
         .untested
         .iter()
@@ -435,8 +436,26 @@ pub(crate) async fn round_trip(
                 "revision": f.revision,
                 "path": f.path,
                 "missing": f.differences.iter().map(|d| d.action()).collect::<Vec<_>>(),
+                "lost_rows": f.lost_rows,
             })),
+            "unfilled": report.unfilled,
         }));
+    }
+    if let Some(f) = report.failure.as_ref().filter(|f| !f.lost_rows.is_empty()) {
+        errln!(
+            "revision {} ({}) loses data: its downgrade, or the upgrade after it, lost or changed rows of columns \
+             that both sides keep:",
+            f.revision,
+            f.path
+        );
+        for l in &f.lost_rows {
+            errln!("  {l}");
+        }
+        errln!(
+            "fix its sections so that rows survive (on SQLite, a rebuild copies every row: INSERT INTO new SELECT \
+             ... FROM old before the DROP)"
+        );
+        return Ok(ExitCode::from(1));
     }
     if let Some(f) = &report.failure {
         errln!(
@@ -467,6 +486,15 @@ pub(crate) async fn round_trip(
         );
         if !untested.is_empty() {
             outln!("not tested (irreversible, allowed): {}", untested.join(", "));
+        }
+        if with_data {
+            outln!("rows generated before each downgrade survived it and the upgrade after it");
+        }
+        if !report.unfilled.is_empty() {
+            outln!(
+                "tables that refused the generated rows (their data not checked): {}",
+                report.unfilled.join("; ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

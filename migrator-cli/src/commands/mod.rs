@@ -155,7 +155,10 @@ pub(crate) async fn run(
             migrate::repair(&settings, &graph, revision.as_deref(), how).await
         }
         Command::Status => inspect::status(&settings, &graph).await,
-        Command::Test { allow_irreversible } => inspect::round_trip(&settings, migrations, *allow_irreversible).await,
+        Command::Test {
+            allow_irreversible,
+            with_data,
+        } => inspect::round_trip(&settings, migrations, *allow_irreversible, *with_data).await,
         Command::Check => inspect::check(&settings, &graph).await,
         Command::Current { check_heads } => inspect::current(&settings, &graph, *check_heads).await,
         Command::History {

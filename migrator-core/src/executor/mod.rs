@@ -16,6 +16,7 @@ mod repair;
 mod report;
 mod retry;
 mod run;
+mod sample_rows;
 mod scratch;
 mod server;
 mod state;
@@ -31,5 +32,6 @@ pub use migrator::Migrator;
 pub use report::{Repair, Report, StepReport, TransactionMode};
 pub use scratch::{
     Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
+    round_trip_with,
 };
 pub use server::Target;

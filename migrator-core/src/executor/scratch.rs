@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::db::Db;
 use super::error::{Context, Error};
 use super::migrator::Migrator;
+use super::sample_rows;
 use crate::schema::{Change, Rendered, Schema, diff, render};
 use crate::{DatabaseUrl, Dialect, Migrations, Text, split_statements};
 
@@ -177,6 +178,9 @@ pub struct RoundTripFailure {
     pub path: String,
     /// What the downgrade would also have to do to restore the schema.
     pub differences: Vec<Change>,
+    /// With data: the tables whose rows the downgrade, or the upgrade
+    /// after it, lost or changed (in columns both sides have).
+    pub lost_rows: Vec<String>,
 }
 
 /// What `migrator test` found.
@@ -189,6 +193,10 @@ pub struct RoundTrip {
     pub untested: Vec<(String, String)>,
     /// The first revision whose downgrade does not restore the schema.
     pub failure: Option<RoundTripFailure>,
+    /// With data: tables that refused the generated rows (a check, a type
+    /// no value can be made up for), with the reason; their data was not
+    /// checked.
+    pub unfilled: Vec<String>,
 }
 
 /// `migrator test`: on a scratch database, each revision in order is
@@ -197,6 +205,15 @@ pub struct RoundTrip {
 /// be tested. A revision whose SQL fails is an error naming it; the
 /// scratch database is dropped whatever happens.
 pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<RoundTrip, Error> {
+    round_trip_with(migrations, dev_url, false).await
+}
+
+/// [`round_trip`]; `with_data` also fills every table with generated rows
+/// before each downgrade, and fails the first revision whose downgrade, or
+/// the upgrade after it, loses rows or changes values in the columns that
+/// both sides have (tables that refuse the rows are listed in
+/// [`RoundTrip::unfilled`]).
+pub async fn round_trip_with(migrations: &Migrations, dev_url: &str, with_data: bool) -> Result<RoundTrip, Error> {
     let scratch = Scratch::create(dev_url).await?;
     let result = async {
         let mut conn = Migrator::new(migrations).lock(false).connect(&scratch.url).await?;
@@ -206,6 +223,7 @@ pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<RoundT
             plan.steps.iter().map(|s| s.revision).collect()
         };
         let mut report = RoundTrip::default();
+        let mut numbered = 0;
         for r in order {
             let rev = conn.graph().revision(r);
             let (id, path) = (rev.id.to_string(), rev.path.to_string());
@@ -239,12 +257,51 @@ pub async fn round_trip(migrations: &Migrations, dev_url: &str) -> Result<RoundT
                     revision: id,
                     path,
                     differences,
+                    lost_rows: Vec::new(),
                 });
                 return Ok(report);
             }
             conn.step(r, crate::Direction::Up)
                 .await
                 .map_err(on_scratch(crate::Direction::Up))?;
+            if with_data {
+                // Rows in every table, then down and up again: the rows of
+                // the columns that the schema before keeps must survive both.
+                let upgraded = conn.schema().await?;
+                for (table, why) in sample_rows::fill(conn.db_mut(), &upgraded, &mut numbered).await {
+                    if !report.unfilled.iter().any(|u| u.starts_with(&format!("{table} ("))) {
+                        report.unfilled.push(format!("{table} ({why})"));
+                    }
+                }
+                let read = async |conn: &mut super::connected::Connected<'_>| {
+                    sample_rows::contents(conn.db_mut(), &before, &upgraded)
+                        .await
+                        .context(|| "cannot read the generated rows back".to_owned())
+                };
+                let filled = read(&mut conn).await?;
+                conn.step(r, crate::Direction::Down)
+                    .await
+                    .map_err(on_scratch(crate::Direction::Down))?;
+                let mut lost_rows = sample_rows::lost(&filled, &read(&mut conn).await?);
+                if lost_rows.is_empty() {
+                    conn.step(r, crate::Direction::Up)
+                        .await
+                        .map_err(on_scratch(crate::Direction::Up))?;
+                    lost_rows = sample_rows::lost(&filled, &read(&mut conn).await?)
+                        .into_iter()
+                        .map(|l| format!("{l} after upgrading again"))
+                        .collect();
+                }
+                if !lost_rows.is_empty() {
+                    report.failure = Some(RoundTripFailure {
+                        revision: id,
+                        path,
+                        differences: Vec::new(),
+                        lost_rows,
+                    });
+                    return Ok(report);
+                }
+            }
             report.tested += 1;
         }
         conn.close().await;

@@ -12,3 +12,6 @@ mod render;
 pub use diff::{Change, diff};
 pub use model::{Column, ForeignKey, Index, Schema, Table};
 pub use render::{Rendered, render};
+
+#[cfg(test)]
+pub(crate) use model::test_column;
