@@ -32,6 +32,8 @@ struct Col {
     ty: Ty,
     nullable: bool,
     default: Option<i64>,
+    /// PostgreSQL and MySQL only.
+    comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,11 +127,13 @@ impl Spec {
         let default = (matches!(ty, Ty::Int | Ty::Big) && (!nullable || rng.chance(30))).then(|| rng.below(100) as i64);
         // A NOT NULL column without a default cannot be added to a table
         // with rows; such a column is only ever created with its table.
+        let comment = (dialect != Dialect::Sqlite && rng.chance(25)).then(|| format!("note {}", self.next));
         Col {
             name: self.fresh("c"),
             ty,
             nullable,
             default,
+            comment,
         }
     }
 
@@ -140,6 +144,7 @@ impl Spec {
             ty: Ty::Int,
             nullable: false,
             default: None,
+            comment: None,
         }];
         for _ in 0..1 + rng.below(3) {
             cols.push(self.column(rng, dialect));
@@ -182,6 +187,7 @@ impl Spec {
             ty: Ty::Int,
             nullable: true,
             default: None,
+            comment: None,
         });
         t.fks.push(Fk {
             name: self.fresh("fk"),
@@ -287,7 +293,17 @@ impl Spec {
         for _ in 0..1 + rng.below(3) {
             let n = s.tables.len();
             let ti = rng.below(n.max(1));
-            match rng.below(14) {
+            match rng.below(15) {
+                14 if dialect != Dialect::Sqlite => {
+                    let t = &mut s.tables[ti];
+                    if let Some(c) = t.cols.get_mut(1) {
+                        c.comment = match c.comment {
+                            Some(_) => None,
+                            None => Some("it's new".to_owned()),
+                        };
+                        log.push(format!("{}.{} comment: {:?}", t.name, c.name, c.comment));
+                    }
+                }
                 10 => {
                     let mut t = s.tables[ti].clone();
                     s.add_check(rng, &mut t);
@@ -448,6 +464,9 @@ impl Spec {
                     if let Some(d) = c.default {
                         write!(s, " DEFAULT {d}").unwrap();
                     }
+                    if let (Some(comment), Dialect::Mysql) = (&c.comment, dialect) {
+                        write!(s, " COMMENT '{}'", comment.replace('\'', "''")).unwrap();
+                    }
                     s
                 })
                 .collect();
@@ -461,6 +480,14 @@ impl Spec {
                 ));
             }
             writeln!(out, "CREATE TABLE {} (\n  {}\n);", t.name, parts.join(",\n  ")).unwrap();
+            for c in t
+                .cols
+                .iter()
+                .filter(|c| dialect == Dialect::Postgres && c.comment.is_some())
+            {
+                let comment = c.comment.as_deref().unwrap_or_default().replace('\'', "''");
+                writeln!(out, "COMMENT ON COLUMN {}.{} IS '{comment}';", t.name, c.name).unwrap();
+            }
             for i in &t.indexes {
                 let unique = if i.unique { "UNIQUE " } else { "" };
                 let (on, filter) = match i.kind {
@@ -563,10 +590,14 @@ async fn catalog(url: &str, dialect: Dialect) -> Vec<String> {
              pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT LIKE \
              'migrator_%'",
             "SELECT viewname || ' view ' || definition FROM pg_views WHERE schemaname = 'public'",
+            "SELECT c.relname || ' comment ' || a.attname || ' ' || d.description FROM pg_description d JOIN \
+             pg_class c ON c.oid = d.objoid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid \
+             WHERE d.objsubid > 0 AND c.relnamespace = 'public'::regnamespace",
         ],
         Dialect::Mysql => &[
             "SELECT CONCAT(table_name, ' col ', column_name, ' ', column_type, ' nullable=', is_nullable, ' \
-             default=', COALESCE(column_default, '-'), ' ', extra) FROM information_schema.columns WHERE \
+             default=', COALESCE(column_default, '-'), ' ', extra, ' comment=', column_comment) FROM \
+             information_schema.columns WHERE \
              table_schema = DATABASE() AND table_name NOT LIKE 'migrator\\_%'",
             "SELECT CONCAT(table_name, ' index ', index_name, ' unique=', 1 - non_unique, ' ', \
              GROUP_CONCAT(column_name ORDER BY seq_in_index)) FROM information_schema.statistics WHERE \

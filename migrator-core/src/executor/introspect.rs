@@ -70,6 +70,7 @@ async fn sqlite(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 default: opt(c, 3),
                 autoincrement: false,
                 serial: false,
+                comment: None,
             });
         }
         pk.sort();
@@ -187,7 +188,8 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
             db,
             &format!(
                 "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), (NOT a.attnotnull)::text, \
-                 pg_get_expr(d.adbin, d.adrelid), (a.attidentity <> '')::text FROM pg_attribute a \
+                 pg_get_expr(d.adbin, d.adrelid), (a.attidentity <> '')::text, \
+                 col_description(a.attrelid, a.attnum) FROM pg_attribute a \
                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
                  WHERE a.attrelid = {REG} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
             ),
@@ -204,6 +206,7 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 default: if serial { None } else { default },
                 autoincrement: cell(c, 4) == "true" || serial,
                 serial: serial && cell(c, 4) != "true",
+                comment: opt(c, 5),
             });
         }
         let pk = q(
@@ -303,7 +306,8 @@ async fn mysql(db: &mut Db) -> Result<Schema, sqlx::Error> {
         let cols = q(
             db,
             "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(is_nullable AS CHAR), \
-             CAST(column_default AS CHAR), CAST(extra AS CHAR) FROM information_schema.columns \
+             CAST(column_default AS CHAR), CAST(extra AS CHAR), CAST(column_comment AS CHAR) \
+             FROM information_schema.columns \
              WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
             &arg,
         )
@@ -317,6 +321,7 @@ async fn mysql(db: &mut Db) -> Result<Schema, sqlx::Error> {
                 default,
                 autoincrement: cell(c, 4).to_lowercase().contains("auto_increment"),
                 serial: false,
+                comment: opt(c, 5).filter(|c| !c.is_empty()),
             });
         }
         let fks = q(

@@ -57,6 +57,8 @@ pub struct Column {
     /// not an identity column (the two are set up differently, and a
     /// declared `BIGSERIAL` must stay one).
     pub serial: bool,
+    /// Its comment (PostgreSQL `COMMENT ON COLUMN`, MySQL `COMMENT`).
+    pub comment: Option<String>,
 }
 
 /// One index.
@@ -95,6 +97,7 @@ pub(crate) fn test_column(name: &str, ty: &str, nullable: bool) -> Column {
         default: None,
         autoincrement: false,
         serial: false,
+        comment: None,
     }
 }
 
@@ -116,6 +119,9 @@ impl fmt::Display for Column {
         )?;
         if let Some(d) = &self.default {
             write!(f, " default {d}")?;
+        }
+        if let Some(c) = &self.comment {
+            write!(f, " comment '{c}'")?;
         }
         Ok(())
     }

@@ -254,7 +254,39 @@ fn column_def(dialect: Dialect, c: &Column, inline_pk: bool) -> String {
     {
         s += &format!(" DEFAULT {d}");
     }
+    // MySQL keeps a column's comment in its definition; PostgreSQL in a
+    // statement of its own (`comment_on`).
+    if let (Some(comment), Dialect::Mysql) = (&c.comment, dialect) {
+        s += &format!(" COMMENT {}", string_literal(dialect, comment));
+    }
     s
+}
+
+/// A string as a literal of `dialect` (MySQL also reads backslashes as
+/// escapes).
+fn string_literal(dialect: Dialect, text: &str) -> String {
+    let mut t = text.replace('\'', "''");
+    if dialect == Dialect::Mysql {
+        t = t.replace('\\', "\\\\");
+    }
+    format!("'{t}'")
+}
+
+/// PostgreSQL's `COMMENT ON COLUMN` for `column`'s comment (`IS NULL`
+/// removes one); nothing elsewhere.
+fn comment_on(dialect: Dialect, table: &str, column: &Column) -> String {
+    if dialect != Dialect::Postgres {
+        return String::new();
+    }
+    let what = column
+        .comment
+        .as_deref()
+        .map_or_else(|| "NULL".to_owned(), |c| string_literal(dialect, c));
+    format!(
+        "COMMENT ON COLUMN {}.{} IS {what};\n",
+        q(dialect, table),
+        q(dialect, &column.name)
+    )
 }
 
 /// The `SERIAL` type of an integer type.
@@ -310,6 +342,9 @@ fn create_table(dialect: Dialect, name: &str, t: &Table) -> String {
     );
     for (iname, index) in &t.indexes {
         sql += &create_index(dialect, name, iname, index, Some(t));
+    }
+    for c in t.columns.iter().filter(|c| c.comment.is_some()) {
+        sql += &comment_on(dialect, name, c);
     }
     sql
 }
@@ -428,6 +463,9 @@ fn render_one(
                 q(d, table),
                 column_def(d, column, false)
             );
+            if column.comment.is_some() {
+                *s += &comment_on(d, table, column);
+            }
         }
         Change::DropColumn { table, column } => {
             match hints.get(&(table.clone(), column.name.clone())) {
@@ -589,6 +627,9 @@ fn alter_column(s: &mut String, d: Dialect, table: &str, from: &Column, to: &Col
                     None => writeln!(s, "ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;"),
                 };
             }
+            if from.comment != to.comment {
+                *s += &comment_on(d, table, to);
+            }
         }
     }
 }
@@ -657,5 +698,29 @@ mod tests {
         }
         assert!(widens("varchar(20)", "varchar(40)") && widens("int(11)", "bigint(20)") && widens("integer", "bigint"));
         assert!(!widens("varchar(40)", "varchar(20)") && !widens("bigint", "integer") && !widens("text", "integer"));
+    }
+
+    #[test]
+    fn column_comments_are_set_where_each_dialect_keeps_them() {
+        let mut from = Schema::default();
+        from.tables.insert(
+            "t".into(),
+            Table {
+                columns: vec![col("id", "integer", false), col("a", "integer", true)],
+                ..Table::default()
+            },
+        );
+        let mut to = from.clone();
+        to.tables.get_mut("t").unwrap().columns[1].comment = Some("it's a \\ note".into());
+        let changes = diff(&from, &to);
+        let pg = render(&changes, &from, &to, Dialect::Postgres).sql;
+        assert_eq!(pg.trim(), "COMMENT ON COLUMN \"t\".\"a\" IS 'it''s a \\ note';");
+        let my = render(&changes, &from, &to, Dialect::Mysql).sql;
+        assert_eq!(
+            my.trim(),
+            "ALTER TABLE `t` MODIFY COLUMN `a` INTEGER COMMENT 'it''s a \\\\ note';"
+        );
+        let back = render(&diff(&to, &from), &to, &from, Dialect::Postgres).sql;
+        assert_eq!(back.trim(), "COMMENT ON COLUMN \"t\".\"a\" IS NULL;");
     }
 }
