@@ -82,6 +82,8 @@ struct Tab {
     /// Named `CHECK (<column> >= 0)` constraints: (name, column).
     checks: Vec<(String, String)>,
     key: Key,
+    /// PostgreSQL and MySQL only.
+    comment: Option<String>,
 }
 
 /// A view over some columns of one table.
@@ -161,6 +163,7 @@ impl Spec {
             fks: Vec::new(),
             checks: Vec::new(),
             key,
+            comment: (dialect != Dialect::Sqlite && rng.chance(25)).then(|| "a table".to_owned()),
         };
         if rng.chance(30) {
             self.add_check(rng, &mut t);
@@ -293,7 +296,15 @@ impl Spec {
         for _ in 0..1 + rng.below(3) {
             let n = s.tables.len();
             let ti = rng.below(n.max(1));
-            match rng.below(15) {
+            match rng.below(16) {
+                15 if dialect != Dialect::Sqlite => {
+                    let t = &mut s.tables[ti];
+                    t.comment = match t.comment {
+                        Some(_) => None,
+                        None => Some("the table's own".to_owned()),
+                    };
+                    log.push(format!("{} comment: {:?}", t.name, t.comment));
+                }
                 14 if dialect != Dialect::Sqlite => {
                     let t = &mut s.tables[ti];
                     if let Some(c) = t.cols.get_mut(1) {
@@ -479,7 +490,14 @@ impl Spec {
                     f.name, f.col, f.parent, f.on_delete
                 ));
             }
-            writeln!(out, "CREATE TABLE {} (\n  {}\n);", t.name, parts.join(",\n  ")).unwrap();
+            let options = match (&t.comment, dialect) {
+                (Some(c), Dialect::Mysql) => format!(" COMMENT='{}'", c.replace('\'', "''")),
+                _ => String::new(),
+            };
+            writeln!(out, "CREATE TABLE {} (\n  {}\n){options};", t.name, parts.join(",\n  ")).unwrap();
+            if let (Some(c), Dialect::Postgres) = (&t.comment, dialect) {
+                writeln!(out, "COMMENT ON TABLE {} IS '{}';", t.name, c.replace('\'', "''")).unwrap();
+            }
             for c in t
                 .cols
                 .iter()
@@ -590,6 +608,8 @@ async fn catalog(url: &str, dialect: Dialect) -> Vec<String> {
              pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT LIKE \
              'migrator_%'",
             "SELECT viewname || ' view ' || definition FROM pg_views WHERE schemaname = 'public'",
+            "SELECT relname || ' table comment ' || obj_description(oid, 'pg_class') FROM pg_class WHERE relkind = \
+             'r' AND relnamespace = 'public'::regnamespace AND obj_description(oid, 'pg_class') IS NOT NULL",
             "SELECT c.relname || ' comment ' || a.attname || ' ' || d.description FROM pg_description d JOIN \
              pg_class c ON c.oid = d.objoid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid \
              WHERE d.objsubid > 0 AND c.relnamespace = 'public'::regnamespace",
@@ -610,6 +630,8 @@ async fn catalog(url: &str, dialect: Dialect) -> Vec<String> {
              information_schema.check_constraints WHERE constraint_schema = DATABASE()",
             "SELECT CONCAT(table_name, ' view ', REPLACE(view_definition, CONCAT('`', DATABASE(), '`.'), '')) FROM \
              information_schema.views WHERE table_schema = DATABASE()",
+            "SELECT CONCAT(table_name, ' table comment ', table_comment) FROM information_schema.tables WHERE \
+             table_schema = DATABASE() AND table_comment <> '' AND table_name NOT LIKE 'migrator\\_%'",
         ],
     };
     let mut lines = Vec::new();

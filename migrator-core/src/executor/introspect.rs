@@ -174,7 +174,8 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
     }
     let tables = q(
         db,
-        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() \
+        "SELECT table_name::text, obj_description(to_regclass(quote_ident(table_schema) || '.' || \
+         quote_ident(table_name)), 'pg_class') FROM information_schema.tables WHERE table_schema = current_schema() \
          AND table_type = 'BASE TABLE' ORDER BY table_name",
         &[],
     )
@@ -183,7 +184,10 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
     for t in &tables {
         let name = cell(t, 0);
         let arg = [Value::Text(&name)];
-        let mut table = Table::default();
+        let mut table = Table {
+            comment: opt(t, 1),
+            ..Table::default()
+        };
         let cols = q(
             db,
             &format!(
@@ -294,15 +298,18 @@ async fn mysql(db: &mut Db) -> Result<Schema, sqlx::Error> {
         .unwrap_or_default();
     let tables = q(
         db,
-        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() \
-         AND table_type = 'BASE TABLE' ORDER BY table_name",
+        "SELECT CAST(table_name AS CHAR), CAST(table_comment AS CHAR) FROM information_schema.tables WHERE \
+         table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name",
         &[],
     )
     .await?;
     for t in &tables {
         let name = cell(t, 0);
         let arg = [Value::Text(&name)];
-        let mut table = Table::default();
+        let mut table = Table {
+            comment: opt(t, 1).filter(|c| !c.is_empty()),
+            ..Table::default()
+        };
         let cols = q(
             db,
             "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(is_nullable AS CHAR), \

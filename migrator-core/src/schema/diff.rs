@@ -65,6 +65,12 @@ pub enum Change {
     CreateView { name: String, sql: String },
     /// A view goes.
     DropView { name: String, sql: String },
+    /// A table's comment changes (`None`: removed).
+    SetTableComment {
+        table: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 impl Change {
@@ -87,7 +93,8 @@ impl Change {
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
-            | Change::DropCheck { table, .. } => Some(table),
+            | Change::DropCheck { table, .. }
+            | Change::SetTableComment { table, .. } => Some(table),
         }
     }
 }
@@ -116,6 +123,7 @@ impl Change {
             Change::DropCheck { table, name, .. } => format!("drop check {name} on {table}"),
             Change::CreateView { name, .. } => format!("create view {name}"),
             Change::DropView { name, .. } => format!("drop view {name}"),
+            Change::SetTableComment { table, .. } => format!("set the comment of {table}"),
         }
     }
 }
@@ -165,6 +173,9 @@ impl fmt::Display for Change {
             Change::DropCheck { table, name, .. } => write!(f, "check {name} on {table} is not declared"),
             Change::CreateView { name, .. } => write!(f, "view {name} is missing"),
             Change::DropView { name, .. } => write!(f, "view {name} is not declared"),
+            Change::SetTableComment { table, from, to } => {
+                write!(f, "table {table} has the comment {from:?}, declared {to:?}")
+            }
         }
     }
 }
@@ -224,10 +235,11 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
             };
             // An index on a column that goes must go first: dropping the
             // column drops it (PostgreSQL) or narrows it (MySQL).
-            let on_dropped_column = index
-                .columns
-                .iter()
-                .any(|c| t.column(c).is_some() && new.column(c).is_none());
+            // (An expression or a partial index's filter may name it too.)
+            let on_dropped_column = t.columns.iter().filter(|c| new.column(&c.name).is_none()).any(|d| {
+                index.columns.iter().any(|part| mentions(part, &d.name))
+                    || index.predicate.as_deref().is_some_and(|p| mentions(p, &d.name))
+            });
             match new.indexes.get(name) {
                 Some(same) if same == index => {}
                 // Redefined under the same name: drop first.
@@ -298,6 +310,13 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
                 }),
                 Some(_) => {}
             }
+        }
+        if old.comment != new.comment {
+            middle.push(Change::SetTableComment {
+                table: tname.clone(),
+                from: old.comment.clone(),
+                to: new.comment.clone(),
+            });
         }
         if old.primary_key != new.primary_key {
             middle.push(Change::SetPrimaryKey {

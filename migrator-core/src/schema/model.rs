@@ -34,6 +34,8 @@ pub struct Table {
     pub foreign_keys: BTreeMap<String, ForeignKey>,
     /// Named check constraints: their expression, normalised.
     pub checks: BTreeMap<String, String>,
+    /// Its comment (PostgreSQL `COMMENT ON TABLE`, MySQL `COMMENT=`).
+    pub comment: Option<String>,
     /// Indexes MySQL created by itself for foreign keys (named as the key,
     /// on its columns): not in `indexes`, and dropped with their key,
     /// which MySQL does not do by itself.

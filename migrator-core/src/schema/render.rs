@@ -346,7 +346,28 @@ fn create_table(dialect: Dialect, name: &str, t: &Table) -> String {
     for c in t.columns.iter().filter(|c| c.comment.is_some()) {
         sql += &comment_on(dialect, name, c);
     }
+    if t.comment.is_some() {
+        sql += &table_comment(dialect, name, t.comment.as_deref());
+    }
     sql
+}
+
+/// Sets (or with `None` removes) a table's comment; nothing on SQLite.
+fn table_comment(dialect: Dialect, table: &str, comment: Option<&str>) -> String {
+    match (dialect, comment) {
+        (Dialect::Sqlite, _) => String::new(),
+        (Dialect::Postgres, Some(c)) => format!(
+            "COMMENT ON TABLE {} IS {};\n",
+            q(dialect, table),
+            string_literal(dialect, c)
+        ),
+        (Dialect::Postgres, None) => format!("COMMENT ON TABLE {} IS NULL;\n", q(dialect, table)),
+        (Dialect::Mysql, c) => format!(
+            "ALTER TABLE {} COMMENT = {};\n",
+            q(dialect, table),
+            string_literal(dialect, c.unwrap_or_default())
+        ),
+    }
 }
 
 /// `CREATE INDEX`. An index part that names a column of `t` (the table as
@@ -597,6 +618,7 @@ fn render_one(
         Change::DropView { name, .. } => {
             let _ = writeln!(s, "DROP VIEW {};", q(d, name));
         }
+        Change::SetTableComment { table, to, .. } => *s += &table_comment(d, table, to.as_deref()),
     }
     out.sql += s;
 }
