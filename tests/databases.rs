@@ -396,7 +396,7 @@ async fn latest_digest(url: &str) -> Option<String> {
 /// The digest computed from scratch for the given version rows.
 fn expected_digest(rows: &[String], dialect: Dialect) -> String {
     let graph = Graph::new(&DEMO).unwrap();
-    let rows: Vec<usize> = rows.iter().map(|r| graph.index_of(r).unwrap()).collect();
+    let rows: Vec<_> = rows.iter().map(|r| graph.index_of(r).unwrap()).collect();
     Digest::of_applied(&graph, &graph.ancestors(&rows, true), dialect).to_string()
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use migrator_core::Graph;
+use migrator_core::{Graph, RevisionIndex};
 use serde_json::{Value, json};
 
 use crate::out::outln;
@@ -40,7 +40,7 @@ pub(crate) struct Line {
     pub current: bool,
 }
 
-fn parents(graph: &Graph<'_>, i: usize) -> String {
+fn parents(graph: &Graph<'_>, i: RevisionIndex) -> String {
     let r = graph.revision(i);
     if r.revises.is_empty() {
         "<base>".to_owned()
@@ -50,7 +50,7 @@ fn parents(graph: &Graph<'_>, i: usize) -> String {
 }
 
 /// One line for a revision: `[parents -> ]rev[ (labels)] (head)...[, message]`.
-pub(crate) fn line(graph: &Graph<'_>, i: usize, how: Line) -> String {
+pub(crate) fn line(graph: &Graph<'_>, i: RevisionIndex, how: Line) -> String {
     let r = graph.revision(i);
     let mut text = r.id.to_string();
     if how.parents {
@@ -88,7 +88,7 @@ pub(crate) fn line(graph: &Graph<'_>, i: usize, how: Line) -> String {
 
 /// A block describing one revision (Alembic's `log_entry`), as `show` and
 /// the verbose listings print it.
-pub(crate) fn detail(graph: &Graph<'_>, i: usize, current: bool) -> String {
+pub(crate) fn detail(graph: &Graph<'_>, i: RevisionIndex, current: bool) -> String {
     let r = graph.revision(i);
     let mut out = format!("Rev: {}", r.id);
     if graph.is_head(i) {
@@ -129,7 +129,7 @@ pub(crate) fn detail(graph: &Graph<'_>, i: usize, current: bool) -> String {
 }
 
 /// A revision as a JSON object.
-pub(crate) fn json(graph: &Graph<'_>, i: usize, current: bool) -> Value {
+pub(crate) fn json(graph: &Graph<'_>, i: RevisionIndex, current: bool) -> Value {
     let r = graph.revision(i);
     let list = |l: &[std::borrow::Cow<'static, str>]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     json!({

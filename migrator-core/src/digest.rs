@@ -31,7 +31,7 @@ impl Digest {
     /// each with its checksum on `dialect` in this binary.
     pub fn of_applied(graph: &Graph<'_>, applied: &[bool], dialect: Dialect) -> Digest {
         let mut d = Digest::EMPTY;
-        for (i, _) in applied.iter().enumerate().filter(|(_, yes)| **yes) {
+        for (i, _) in graph.indices().zip(applied).filter(|(_, yes)| **yes) {
             let rev = graph.revision(i);
             d.toggle(&rev.id, &rev.checksum(dialect));
         }

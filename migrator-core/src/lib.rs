@@ -71,7 +71,9 @@ pub use diagnostic::{Diagnostic, Diagnostics, nearest};
 pub use dialect::Dialect;
 pub use digest::Digest;
 pub use format::{check_branch_label, check_revision_id, checksum, normalize, parse_revision};
-pub use graph::{Graph, Plan, PlanError, RangeEnd, ResolveError, RowChange, Step, StepKind, VersionRows};
+pub use graph::{
+    Graph, Plan, PlanError, RangeEnd, ResolveError, RevisionIndex, RowChange, Step, StepKind, VersionRows,
+};
 pub use lease::LockStrategy;
 pub use load::{SourceFile, load_dir, parse_sources, read_dir_sources};
 pub use offline::offline_script;

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use crate::bookkeeping::{LogRow, TOOL_VERSION, Tables};
 use crate::{
-    Body, Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RowChange, Step, StepKind, disables_foreign_keys,
-    now_utc, split_statements,
+    Body, Dialect, Digest, Direction, FOREIGN_KEYS_OFF, Plan, RevisionIndex, RowChange, Step, StepKind,
+    disables_foreign_keys, now_utc, split_statements,
 };
 
 /// Writes `plan` as a script for `dialect`. With `create_tables`, the
@@ -155,7 +155,7 @@ pub(crate) fn write_bookkeeping(
 ) {
     let graph = plan.graph();
     let v = tables.version_table(dialect);
-    let id = |i: usize| literal(&graph.revision(i).id);
+    let id = |i: RevisionIndex| literal(&graph.revision(i).id);
     for change in &step.rows {
         let _ = match *change {
             RowChange::Insert(r) => writeln!(out, "INSERT INTO {v} (version_num) VALUES ({});", id(r)),

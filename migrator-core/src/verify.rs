@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::{Dialect, Digest, Direction, Graph, parse_utc_millis};
+use crate::{Dialect, Digest, Direction, Graph, RevisionIndex, parse_utc_millis};
 
 /// What a log row records: the log's `operation` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,7 +182,7 @@ pub enum VerifyError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     /// The version rows, in table order.
-    pub current: Vec<usize>,
+    pub current: Vec<RevisionIndex>,
     /// The digest of the applied revisions, when it is known.
     pub digest: Option<Digest>,
 }
@@ -205,7 +205,7 @@ pub fn verify(graph: &Graph<'_>, dialect: Dialect, snapshot: &Snapshot) -> Resul
             renamed: renamed_hint(graph, dialect, &unknown_rows, &snapshot.recorded),
         });
     }
-    let current: Vec<usize> = snapshot.rows.iter().filter_map(|r| graph.index_of(r)).collect();
+    let current: Vec<RevisionIndex> = snapshot.rows.iter().filter_map(|r| graph.index_of(r)).collect();
     if let Some(u) = snapshot.unfinished.first() {
         return Err(needs_repair(graph, dialect, u));
     }
@@ -225,7 +225,7 @@ pub fn verify(graph: &Graph<'_>, dialect: Dialect, snapshot: &Snapshot) -> Resul
     }
     let applied = graph.ancestors(&current, true);
     let mut all_recorded = true;
-    for i in (0..graph.len()).filter(|&i| applied[i]) {
+    for i in graph.indices().filter(|&i| applied[i]) {
         let rev = graph.revision(i);
         let Some(recorded) = snapshot.recorded.get(&*rev.id).and_then(|r| r.checksum.as_deref()) else {
             all_recorded = false;
@@ -337,7 +337,8 @@ fn renamed_hint(graph: &Graph<'_>, dialect: Dialect, unknown: &[&str], recorded:
         let Some(checksum) = recorded.get(*old).and_then(|r| r.checksum.as_deref()) else {
             continue;
         };
-        let same = (0..graph.len())
+        let same = graph
+            .indices()
             .map(|i| graph.revision(i))
             .find(|r| r.checksum(dialect).to_hex() == checksum && !recorded.contains_key(&*r.id));
         if let Some(new) = same {
@@ -423,10 +424,10 @@ pub fn classify(graph: &Graph<'_>, dialect: Dialect, snapshot: &Snapshot) -> Vec
         unfinished,
         recorded,
     } = snapshot;
-    let known: Vec<usize> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
+    let known: Vec<RevisionIndex> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
     let mut applied = graph.ancestors(&known, true);
     if rows.len() != known.len() {
-        for (i, a) in applied.iter_mut().enumerate() {
+        for (i, a) in graph.indices().zip(applied.iter_mut()) {
             *a |= recorded.get(&*graph.revision(i).id).is_some_and(Recorded::applies);
         }
     }
@@ -549,8 +550,8 @@ mod tests {
             .into(),
         };
         let v = verify(&g, Dialect::Sqlite, &snap).unwrap();
-        assert_eq!(v.current, [1]);
-        let applied = g.ancestors(&[1], true);
+        assert_eq!(v.current, [RevisionIndex::new(1)]);
+        let applied = g.ancestors(&[RevisionIndex::new(1)], true);
         assert_eq!(v.digest, Some(Digest::of_applied(&g, &applied, Dialect::Sqlite)));
         // The fast path takes that digest's word, and nothing else's.
         let digest = v.digest.unwrap().to_string();
@@ -694,7 +695,7 @@ mod tests {
         let renamed = history(&["r1", "r2", "r9"]);
         let rg = Graph::new(&renamed).unwrap();
         let mut moved = ahead.clone();
-        let r9 = rg.revision(2).checksum(Dialect::Sqlite).to_hex();
+        let r9 = rg.revision(RevisionIndex::new(2)).checksum(Dialect::Sqlite).to_hex();
         moved.recorded.get_mut("r3").unwrap().checksum = Some(r9);
         let e = verify(&rg, Dialect::Sqlite, &moved).unwrap_err().to_string();
         assert!(

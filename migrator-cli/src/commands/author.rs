@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use migrator_core::{Graph, Migrations, load_dir};
+use migrator_core::{Graph, Migrations, RevisionIndex, load_dir};
 
 use crate::UsageError;
 use crate::out::{errln, outln};
@@ -173,7 +173,7 @@ pub(crate) struct RevisionArgs<'a> {
 pub(crate) fn revision(settings: &Settings, args: RevisionArgs<'_>) -> Result<ExitCode> {
     let (dir, migrations) = load(settings)?;
     let graph = Graph::new(&migrations).map_err(migrator_core::Error::from)?;
-    let ids = |v: &[usize]| v.iter().map(|&i| graph.revision(i).id.to_string()).collect::<Vec<_>>();
+    let ids = |v: &[RevisionIndex]| v.iter().map(|&i| graph.revision(i).id.to_string()).collect::<Vec<_>>();
     let revises: Vec<String> = match args.head {
         Some("base") => Vec::new(),
         Some(head) => {
@@ -245,7 +245,7 @@ pub(crate) fn merge(
 ) -> Result<ExitCode> {
     let (dir, migrations) = load(settings)?;
     let graph = Graph::new(&migrations).map_err(migrator_core::Error::from)?;
-    let mut parents: Vec<usize> = Vec::new();
+    let mut parents: Vec<RevisionIndex> = Vec::new();
     for r in revisions {
         let resolved = if r == "heads" {
             graph.heads().to_vec()

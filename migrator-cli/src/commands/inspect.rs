@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use migrator_core::{Graph, Migrations, RangeEnd};
+use migrator_core::{Graph, Migrations, RangeEnd, RevisionIndex};
 use serde_json::{Value, json};
 
 use super::connect_to_read;
@@ -15,7 +15,7 @@ use crate::settings::{Settings, Verbosity};
 
 /// The database's version rows, as graph indices (unknown ones dropped,
 /// reported by the caller).
-async fn rows(settings: &Settings, graph: &Graph<'_>) -> Result<(Vec<String>, Vec<usize>)> {
+async fn rows(settings: &Settings, graph: &Graph<'_>) -> Result<(Vec<String>, Vec<RevisionIndex>)> {
     let mut db = connect_to_read(settings, graph).await?;
     let rows = db.current().await;
     db.close().await;
@@ -124,7 +124,7 @@ pub(crate) async fn history(
         other => RangeEnd::Ident(other),
     };
     let order = graph.history_range(end("base", lower), end("heads", upper))?;
-    let is_current = |i: usize| indicate_current && current.contains(&i);
+    let is_current = |i: RevisionIndex| indicate_current && current.contains(&i);
     if settings.json {
         render::print_json(&Value::Array(
             order.iter().map(|&i| render::json(graph, i, is_current(i))).collect(),
@@ -152,7 +152,7 @@ pub(crate) async fn history(
 }
 
 pub(crate) fn heads(settings: &Settings, graph: &Graph<'_>, resolve_dependencies: bool) -> Result<ExitCode> {
-    let heads: Vec<usize> = if resolve_dependencies {
+    let heads: Vec<RevisionIndex> = if resolve_dependencies {
         graph.resolve("heads")?
     } else {
         graph.heads().to_vec()
@@ -184,7 +184,7 @@ pub(crate) fn heads(settings: &Settings, graph: &Graph<'_>, resolve_dependencies
 }
 
 pub(crate) fn branches(settings: &Settings, graph: &Graph<'_>) -> Result<ExitCode> {
-    let points: Vec<usize> = graph
+    let points: Vec<RevisionIndex> = graph
         .history()
         .into_iter()
         .filter(|&i| graph.is_branch_point(i))

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use migrator_core::bookkeeping::Tables;
-use migrator_core::{Graph, Plan, TransactionMode, offline_script};
+use migrator_core::{Graph, Plan, RevisionIndex, TransactionMode, offline_script};
 
 use crate::UsageError;
 use crate::out::out;
@@ -21,7 +21,7 @@ fn range(target: &str) -> Result<(Option<&str>, &str), UsageError> {
 }
 
 /// The rows a script starts from: none for base, else the start revision.
-fn start_rows(graph: &Graph<'_>, start: Option<&str>) -> Result<Vec<usize>> {
+fn start_rows(graph: &Graph<'_>, start: Option<&str>) -> Result<Vec<RevisionIndex>> {
     Ok(match start {
         None | Some("base") => Vec::new(),
         Some(s) => graph.resolve(s)?,

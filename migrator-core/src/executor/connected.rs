@@ -12,7 +12,8 @@ use super::run;
 use super::state;
 use crate::bookkeeping::Tables;
 use crate::{
-    DatabaseUrl, Dialect, Digest, Direction, Graph, Plan, RevisionStatus, Step, StepKind, Text, Timeouts, VerifyError,
+    DatabaseUrl, Dialect, Digest, Direction, Graph, Plan, RevisionIndex, RevisionStatus, Step, StepKind, Text,
+    Timeouts, VerifyError,
 };
 
 /// How many times a SQLite run without the lock (`--no-lock`) plans again
@@ -61,13 +62,13 @@ impl<'m> Connected<'m> {
     /// last). Empty when the version table does not exist.
     pub async fn current(&mut self) -> Result<Vec<String>, Error> {
         let mut rows = state::read_rows(&mut self.db, &self.tables).await?;
-        rows.sort_by_key(|r| (self.graph.index_of(r).unwrap_or(usize::MAX), r.clone()));
+        rows.sort_by_key(|r| (self.graph.index_of(r).map_or(usize::MAX, RevisionIndex::get), r.clone()));
         Ok(rows)
     }
 
     /// The version rows as graph indices in table order, or the error for a
     /// database that is ahead of this binary.
-    pub(super) async fn current_indices(&mut self) -> Result<Vec<usize>, Error> {
+    pub(super) async fn current_indices(&mut self) -> Result<Vec<RevisionIndex>, Error> {
         let rows = state::read_rows(&mut self.db, &self.tables).await?;
         let unknown: Vec<&String> = rows.iter().filter(|r| self.graph.index_of(r).is_none()).collect();
         if let Some(first) = unknown.first() {
@@ -145,7 +146,7 @@ impl<'m> Connected<'m> {
     ///
     /// With `create`, missing bookkeeping tables are created; without it
     /// (a dry run) they read as empty and nothing is written.
-    pub(super) async fn checked_rows(&mut self, create: bool) -> Result<(Vec<usize>, Option<Digest>), Error> {
+    pub(super) async fn checked_rows(&mut self, create: bool) -> Result<(Vec<RevisionIndex>, Option<Digest>), Error> {
         let d = self.dialect();
         if let Ok(rows) = self.db.rows(&self.tables.select_versions_and_digest(d), &[]).await
             && let Some(fast) = crate::fast_path(&self.graph, d, &rows)
@@ -300,7 +301,7 @@ impl<'m> Connected<'m> {
 
     /// Runs one revision up or down, alone, with its bookkeeping (for the
     /// round-trip test).
-    pub(crate) async fn step(&mut self, r: usize, direction: Direction) -> Result<(), Error> {
+    pub(crate) async fn step(&mut self, r: RevisionIndex, direction: Direction) -> Result<(), Error> {
         self.ensure_tables().await?;
         let current = self.current_indices().await?;
         let graph = &self.graph;

@@ -109,7 +109,14 @@ impl Db {
 
     /// Runs a script of zero or more statements, without parameters.
     pub(crate) async fn script(&mut self, sql: &Text) -> Result<(), sqlx::Error> {
-        on!(self, c => sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(c).await.map(drop))
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(c) => super::sqlite_exec::exec(c, sql).await,
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(c).await.map(drop),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(c) => sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(c).await.map(drop),
+        }
     }
 
     /// Runs one statement with parameters; returns the rows affected.

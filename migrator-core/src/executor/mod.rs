@@ -19,6 +19,8 @@ mod run;
 mod sample_rows;
 mod scratch;
 mod server;
+#[cfg(feature = "sqlite")]
+mod sqlite_exec;
 mod state;
 mod statements;
 mod step;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Direction, Graph, Plan};
+use crate::{Direction, Graph, Plan, RevisionIndex};
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,8 +69,8 @@ pub enum Repair {
 }
 
 /// Revision ids in file order.
-pub(crate) fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = usize>) -> Vec<String> {
-    let mut v: Vec<usize> = rows.collect();
+pub(crate) fn ids(graph: &Graph<'_>, rows: impl Iterator<Item = RevisionIndex>) -> Vec<String> {
+    let mut v: Vec<RevisionIndex> = rows.collect();
     v.sort_unstable();
     v.into_iter().map(|r| graph.revision(r).id.to_string()).collect()
 }

@@ -14,7 +14,7 @@ use super::statements::run_statements;
 use super::step::{StepError, log_row, move_rows, transactional_ddl};
 use super::timeouts;
 use crate::bookkeeping::Tables;
-use crate::{Dialect, Digest, Plan, RowChange, Step, Text, Timeouts, disables_foreign_keys, now_utc, split_statements};
+use crate::{Dialect, Digest, Plan, RevisionIndex, RowChange, Step, Text, Timeouts, disables_foreign_keys, now_utc};
 
 /// How [`execute`] runs: where the bookkeeping goes, what each commit
 /// checks, the transaction mode, and the run's own timeouts (which a
@@ -35,35 +35,6 @@ pub(crate) struct Executed {
     /// `true` when, on SQLite, another runner moved the version rows
     /// before a step: the caller re-plans from the new rows.
     pub interrupted: bool,
-}
-
-/// Above this size (bytes) a SQLite section runs in chunks of whole
-/// statements of about [`SQLITE_CHUNK`] bytes (see `run_transactional`):
-/// small enough that SQLite's copying stays cheap, large enough that the
-/// calls into the driver are few.
-const LARGE_SQLITE_SECTION: usize = 64 * 1024;
-const SQLITE_CHUNK: usize = 4 * 1024;
-
-/// `sql` as scripts of whole statements, each about `size` bytes or one
-/// longer statement, cut from the text as written (comments inside a
-/// statement stay with it).
-fn chunks(sql: &str, dialect: Dialect, size: usize) -> Vec<String> {
-    let offset = |s: &str| s.as_ptr() as usize - sql.as_ptr() as usize;
-    let mut out = Vec::new();
-    let mut from: Option<usize> = None;
-    for statement in split_statements(sql, dialect) {
-        let start = offset(statement.sql);
-        let end = start + statement.sql.len();
-        let begin = *from.get_or_insert(start);
-        if end - begin >= size {
-            out.push(format!("{}\n;", &sql[begin..end]));
-            from = None;
-        }
-    }
-    if let Some(begin) = from {
-        out.push(format!("{}\n;", sql[begin..].trim_end()));
-    }
-    out
 }
 
 /// Runs `plan` step by step. The caller holds the lock (PostgreSQL,
@@ -237,7 +208,7 @@ async fn rows_unchanged(db: &mut Db, tables: &Tables, expected: &BTreeSet<String
 }
 
 fn apply_expected(expected: &mut BTreeSet<String>, graph: &crate::Graph<'_>, change: &RowChange) {
-    let id = |i: usize| graph.revision(i).id.to_string();
+    let id = |i: RevisionIndex| graph.revision(i).id.to_string();
     match *change {
         RowChange::Insert(r) => {
             expected.insert(id(r));
@@ -268,21 +239,6 @@ async fn run_transactional(
     // so nothing else can move them and the row counts need no checking.
     // A block comment could be left open at the end and swallow what
     // follows, so SQL with one takes the general path.
-    // A large SQLite section goes statement by statement: sqlx hands SQLite
-    // the rest of the script without its terminator, so SQLite copies all
-    // that is left before each statement, which grows with the square of
-    // the section's length (60,000 statements: seconds instead of a
-    // fraction of one). The splitter agrees with sqlite3 (see the corpus
-    // test in tests/parity.rs).
-    if let Some(sql) = sql.filter(|s| d == Dialect::Sqlite && s.len() > LARGE_SQLITE_SECTION) {
-        for chunk in chunks(sql, d, SQLITE_CHUNK) {
-            db.script(&Text::Owned(chunk)).await.map_err(StepError::Sql)?;
-        }
-        move_rows(db, tables, plan, step).await?;
-        return log_row(db, tables, plan, step, started_at, None, digest)
-            .await
-            .map_err(StepError::Bookkeeping);
-    }
     if d == Dialect::Sqlite && !sql.is_some_and(|s| s.contains("/*")) {
         let sql: &str = sql.map_or("", |s| s);
         let mut script = String::with_capacity(sql.len() + 600);

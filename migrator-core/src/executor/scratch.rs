@@ -10,7 +10,7 @@ use super::error::{Context, Error};
 use super::migrator::Migrator;
 use super::sample_rows;
 use crate::schema::{Change, Rendered, Schema, diff, render};
-use crate::{DatabaseUrl, Dialect, Migrations, Text, split_statements};
+use crate::{DatabaseUrl, Dialect, Migrations, RevisionIndex, Text, split_statements};
 
 /// A scratch database: its URL, and how to drop it.
 #[derive(Debug)]
@@ -218,7 +218,7 @@ pub async fn round_trip_with(migrations: &Migrations, dev_url: &str, with_data: 
     let result = async {
         let mut conn = Migrator::new(migrations).lock(false).connect(&scratch.url).await?;
         let dialect = conn.dialect();
-        let order: Vec<usize> = {
+        let order: Vec<RevisionIndex> = {
             let plan = conn.graph().plan_upgrade(&[], "heads", dialect)?;
             plan.steps.iter().map(|s| s.revision).collect()
         };

@@ -4,7 +4,7 @@
 use super::db::{Db, Value};
 use super::error::describe;
 use crate::bookkeeping::{LogRow, TOOL_VERSION, Tables};
-use crate::{Dialect, Digest, Plan, RowChange, Step, now_utc};
+use crate::{Dialect, Digest, Plan, RevisionIndex, RowChange, Step, now_utc};
 
 /// Why a step failed.
 pub(crate) enum StepError {
@@ -39,7 +39,7 @@ pub(crate) fn transactional_ddl(dialect: Dialect) -> bool {
 pub(crate) async fn move_rows(db: &mut Db, tables: &Tables, plan: &Plan<'_, '_>, step: &Step) -> Result<(), StepError> {
     let graph = plan.graph();
     let d = db.dialect();
-    let id = |i: usize| &*graph.revision(i).id;
+    let id = |i: RevisionIndex| &*graph.revision(i).id;
     for change in &step.rows {
         let (sql, args, what) = match *change {
             RowChange::Insert(r) => (

@@ -5,13 +5,15 @@
 use std::collections::HashMap;
 use std::ops::Index;
 
+use super::RevisionIndex;
+
 /// One list of revision indices per revision, stored in one vector.
 /// Lists are written in revision order: push a list's items, then `close`.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Adjacency {
     /// `starts[i]..starts[i + 1]` is list `i`; one more entry than lists.
     starts: Vec<usize>,
-    items: Vec<usize>,
+    items: Vec<RevisionIndex>,
 }
 
 impl Adjacency {
@@ -25,14 +27,14 @@ impl Adjacency {
     }
 
     /// Appends `x` to the list being written unless it holds it already.
-    pub(super) fn push_unique(&mut self, x: usize) {
+    pub(super) fn push_unique(&mut self, x: RevisionIndex) {
         if !self.open().contains(&x) {
             self.items.push(x);
         }
     }
 
     /// The list being written.
-    pub(super) fn open(&self) -> &[usize] {
+    pub(super) fn open(&self) -> &[RevisionIndex] {
         let start = self.starts.last().copied().unwrap_or(0);
         &self.items[start..]
     }
@@ -47,19 +49,19 @@ impl Adjacency {
 
     /// `lists` lists, list `t` holding every `x` of the pairs `(t, x)` in
     /// the order given (a counting sort).
-    pub(super) fn grouped(lists: usize, pairs: &[(usize, usize)]) -> Self {
+    pub(super) fn grouped(lists: usize, pairs: &[(RevisionIndex, RevisionIndex)]) -> Self {
         let mut starts = vec![0; lists + 1];
         for &(t, _) in pairs {
-            starts[t + 1] += 1;
+            starts[t.get() + 1] += 1;
         }
         for i in 0..lists {
             starts[i + 1] += starts[i];
         }
         let mut cursor = starts.clone();
-        let mut items = vec![0; pairs.len()];
+        let mut items = vec![RevisionIndex::new(0); pairs.len()];
         for &(t, x) in pairs {
-            items[cursor[t]] = x;
-            cursor[t] += 1;
+            items[cursor[t.get()]] = x;
+            cursor[t.get()] += 1;
         }
         Adjacency { starts, items }
     }
@@ -74,11 +76,11 @@ impl Adjacency {
     }
 }
 
-impl Index<usize> for Adjacency {
-    type Output = [usize];
+impl Index<RevisionIndex> for Adjacency {
+    type Output = [RevisionIndex];
 
-    fn index(&self, i: usize) -> &[usize] {
-        &self.items[self.starts[i]..self.starts[i + 1]]
+    fn index(&self, i: RevisionIndex) -> &[RevisionIndex] {
+        &self.items[self.starts[i.get()]..self.starts[i.get() + 1]]
     }
 }
 
@@ -87,7 +89,7 @@ impl Index<usize> for Adjacency {
 /// every run) replaces SipHash. Ids that differ only in their last
 /// characters (`r000001`, `r000002`, ...) must spread over the buckets;
 /// a test below holds it to that.
-pub(super) type IdMap<'m> = HashMap<&'m str, usize, foldhash::fast::FixedState>;
+pub(super) type IdMap<'m> = HashMap<&'m str, RevisionIndex, foldhash::fast::FixedState>;
 
 #[cfg(test)]
 mod tests {
@@ -95,18 +97,23 @@ mod tests {
 
     #[test]
     fn lists_written_in_order_and_grouped_agree() {
+        let r = RevisionIndex::new;
+        let list = |a: &Adjacency, i| a[r(i)].iter().map(|x| x.get()).collect::<Vec<_>>();
         let mut a = Adjacency::with_capacity(3, 4);
-        a.push_unique(2);
-        a.push_unique(2);
-        a.push_unique(1);
+        a.push_unique(r(2));
+        a.push_unique(r(2));
+        a.push_unique(r(1));
         a.close();
         a.close();
-        a.push_unique(0);
+        a.push_unique(r(0));
         a.close();
         assert_eq!(a.len(), 3);
-        assert_eq!((&a[0], &a[1], &a[2]), (&[2, 1][..], &[][..], &[0][..]));
-        let g = Adjacency::grouped(3, &[(2, 5), (0, 1), (2, 3), (0, 4)]);
-        assert_eq!((&g[0], &g[1], &g[2]), (&[1, 4][..], &[][..], &[5, 3][..]));
+        assert_eq!((list(&a, 0), list(&a, 1), list(&a, 2)), (vec![2, 1], vec![], vec![0]));
+        let g = Adjacency::grouped(3, &[(r(2), r(5)), (r(0), r(1)), (r(2), r(3)), (r(0), r(4))]);
+        assert_eq!(
+            (list(&g, 0), list(&g, 1), list(&g, 2)),
+            (vec![1, 4], vec![], vec![5, 3])
+        );
         assert!(Adjacency::default().is_empty());
     }
 
@@ -115,9 +122,13 @@ mod tests {
         let ids: Vec<String> = (0..1000).map(|i| format!("r{i:06}")).collect();
         let mut map = IdMap::default();
         for (i, id) in ids.iter().enumerate() {
-            map.insert(id, i);
+            map.insert(id, RevisionIndex::new(i));
         }
-        assert!(ids.iter().enumerate().all(|(i, id)| map.get(id.as_str()) == Some(&i)));
+        assert!(
+            ids.iter()
+                .enumerate()
+                .all(|(i, id)| map.get(id.as_str()) == Some(&RevisionIndex::new(i)))
+        );
         assert_eq!(map.get("r1000000"), None);
     }
 

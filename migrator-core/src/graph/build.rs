@@ -1,5 +1,6 @@
 //! Building and verifying the graph from a revision table.
 
+use super::RevisionIndex;
 use super::adjacency::{Adjacency, IdMap};
 use crate::diagnostic::nearest;
 use crate::{Diagnostic, Diagnostics, Migrations, Revision};
@@ -30,9 +31,9 @@ pub struct Graph<'m> {
     pub(super) all_children: Adjacency,
     /// Branch labels, own and inherited, sorted.
     pub(super) labels: Vec<Vec<&'m str>>,
-    pub(super) heads: Vec<usize>,
-    pub(super) real_heads: Vec<usize>,
-    pub(super) bases: Vec<usize>,
+    pub(super) heads: Vec<RevisionIndex>,
+    pub(super) real_heads: Vec<RevisionIndex>,
+    pub(super) bases: Vec<RevisionIndex>,
 }
 
 impl<'m> Graph<'m> {
@@ -52,10 +53,10 @@ impl<'m> Graph<'m> {
         }
         let n = revs.len();
         let mut errors = Vec::new();
-        let at = |i: usize, line: u32, msg: String| Diagnostic::new(revs[i].path.to_string(), line.max(1), msg);
+        let at = |i: RevisionIndex, line: u32, msg: String| Diagnostic::new(revs[i].path.to_string(), line.max(1), msg);
 
         let mut ids = IdMap::with_capacity_and_hasher(n, Default::default());
-        for (i, r) in revs.iter().enumerate() {
+        for (i, r) in RevisionIndex::all(n).zip(revs) {
             if let Some(&first) = ids.get(&*r.id) {
                 errors.push(at(
                     i,
@@ -74,8 +75,8 @@ impl<'m> Graph<'m> {
         // (its default collation ignores case): refuse them everywhere.
         // Only ids with an upper-case letter can clash, so the common
         // lower-case histories allocate nothing here.
-        let mut folded: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for (i, r) in revs.iter().enumerate() {
+        let mut folded: std::collections::HashMap<String, RevisionIndex> = std::collections::HashMap::new();
+        for (i, r) in RevisionIndex::all(n).zip(revs) {
             if !r.id.bytes().any(|b| b.is_ascii_uppercase()) {
                 continue;
             }
@@ -102,7 +103,7 @@ impl<'m> Graph<'m> {
         }
 
         let mut label_owner = IdMap::default();
-        for (i, r) in revs.iter().enumerate() {
+        for (i, r) in RevisionIndex::all(n).zip(revs) {
             for label in r.branch_labels.iter() {
                 if let Some(&owner) = label_owner.get(&**label) {
                     errors.push(at(
@@ -130,7 +131,7 @@ impl<'m> Graph<'m> {
 
         let mut parents = Adjacency::with_capacity(n, n);
         let mut deps = Adjacency::with_capacity(n, 0);
-        for (i, r) in revs.iter().enumerate() {
+        for (i, r) in RevisionIndex::all(n).zip(revs) {
             for (k, p) in r.revises.iter().enumerate() {
                 if r.revises[..k].contains(p) {
                     errors.push(at(
@@ -189,15 +190,15 @@ impl<'m> Graph<'m> {
             return Err(Diagnostics(errors));
         }
 
-        let mut up_edges: Vec<(usize, usize)> = Vec::with_capacity(n);
-        for i in 0..n {
+        let mut up_edges: Vec<(RevisionIndex, RevisionIndex)> = Vec::with_capacity(n);
+        for i in RevisionIndex::all(n) {
             up_edges.extend(parents[i].iter().map(|&p| (p, i)));
         }
         let children = Adjacency::grouped(n, &up_edges);
         // In each list, children in file order: a dependency that is also
         // a parent (a redundant link, rejected below) counts once.
         up_edges.clear();
-        for i in 0..n {
+        for i in RevisionIndex::all(n) {
             up_edges.extend(parents[i].iter().map(|&p| (p, i)));
             up_edges.extend(deps[i].iter().filter(|d| !parents[i].contains(d)).map(|&d| (d, i)));
         }
@@ -220,9 +221,13 @@ impl<'m> Graph<'m> {
         graph.normalize_dependencies();
         graph.check_redundant_links()?;
         graph.inherit_labels();
-        graph.heads = (0..n).filter(|&i| graph.children[i].is_empty()).collect();
-        graph.real_heads = (0..n).filter(|&i| graph.all_children[i].is_empty()).collect();
-        graph.bases = (0..n).filter(|&i| graph.parents[i].is_empty()).collect();
+        graph.heads = RevisionIndex::all(n)
+            .filter(|&i| graph.children[i].is_empty())
+            .collect();
+        graph.real_heads = RevisionIndex::all(n)
+            .filter(|&i| graph.all_children[i].is_empty())
+            .collect();
+        graph.bases = RevisionIndex::all(n).filter(|&i| graph.parents[i].is_empty()).collect();
         if !migrations.allow_multiple_heads {
             graph.check_heads()?;
         }
@@ -236,13 +241,13 @@ impl<'m> Graph<'m> {
     fn check_redundant_links(&self) -> Result<(), Diagnostics> {
         let revs = &self.migrations.revisions;
         let mut errors = Vec::new();
-        for r in 0..self.len() {
+        for r in self.indices() {
             let down = &self.down[r];
             if down.len() < 2 {
                 continue;
             }
             for &d in down {
-                let others: Vec<usize> = down.iter().copied().filter(|&o| o != d).collect();
+                let others: Vec<RevisionIndex> = down.iter().copied().filter(|&o| o != d).collect();
                 let below = self.ancestors(&others, true);
                 if below[d] {
                     let via = others
@@ -278,11 +283,11 @@ impl<'m> Graph<'m> {
     fn normalize_dependencies(&mut self) {
         let n = self.len();
         let mut norm_deps = Adjacency::with_capacity(n, 0);
-        for i in 0..n {
+        for i in RevisionIndex::all(n) {
             if !self.deps[i].is_empty() {
                 let mut keep = self.deps[i].to_vec();
                 let ancestors = self.ancestors(&[i], false);
-                for (a, _) in ancestors.iter().enumerate().filter(|(a, yes)| **yes && *a != i) {
+                for (a, _) in self.indices().zip(&ancestors).filter(|(a, yes)| **yes && *a != i) {
                     keep.retain(|d| !self.deps[a].contains(d));
                 }
                 for k in keep {
@@ -292,7 +297,7 @@ impl<'m> Graph<'m> {
             norm_deps.close();
         }
         let mut down = Adjacency::with_capacity(n, n);
-        for i in 0..n {
+        for i in RevisionIndex::all(n) {
             for &p in &self.parents[i] {
                 down.push_unique(p);
             }
@@ -310,7 +315,7 @@ impl<'m> Graph<'m> {
     /// it down to the nearest branch or merge point.
     fn inherit_labels(&mut self) {
         let revs = &self.migrations.revisions;
-        for r in 0..self.len() {
+        for r in self.indices() {
             if revs[r].branch_labels.is_empty() {
                 continue;
             }
@@ -346,7 +351,7 @@ impl<'m> Graph<'m> {
         if self.heads.len() < 2 {
             return Ok(());
         }
-        let undistinguished: Vec<usize> = self
+        let undistinguished: Vec<RevisionIndex> = self
             .heads
             .iter()
             .copied()
@@ -365,7 +370,9 @@ impl<'m> Graph<'m> {
             .map(|&h| format!("{} ({})", revs[h].id, revs[h].path))
             .collect::<Vec<_>>()
             .join(", ");
-        let last = *undistinguished.iter().max().unwrap_or(&0);
+        let Some(&last) = undistinguished.iter().max() else {
+            return Ok(());
+        };
         Err(Diagnostics(vec![Diagnostic::new(
             revs[last].path.to_string(),
             revs[last].lines.id.max(1),

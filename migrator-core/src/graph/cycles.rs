@@ -1,6 +1,7 @@
 //! Finding cycles through `Revises` and `Depends On`, each reported with
 //! the revisions on it and their files.
 
+use super::RevisionIndex;
 use super::adjacency::Adjacency;
 use crate::{Diagnostic, Revision};
 
@@ -11,13 +12,15 @@ pub(super) fn find_cycles(revs: &[Revision], parents: &Adjacency, deps: &Adjacen
     let n = revs.len();
     // Kahn's algorithm from the bases up: whatever is never freed is on or
     // above a cycle.
-    let mut pending: Vec<usize> = (0..n).map(|i| parents[i].len() + deps[i].len()).collect();
+    let mut pending: Vec<usize> = RevisionIndex::all(n)
+        .map(|i| parents[i].len() + deps[i].len())
+        .collect();
     let mut edges = Vec::with_capacity(n);
-    for i in 0..n {
+    for i in RevisionIndex::all(n) {
         edges.extend(parents[i].iter().chain(&deps[i]).map(|&p| (p, i)));
     }
     let ups = Adjacency::grouped(n, &edges);
-    let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut ready: Vec<RevisionIndex> = RevisionIndex::all(n).filter(|&i| pending[i] == 0).collect();
     let mut freed = vec![false; n];
     while let Some(x) = ready.pop() {
         freed[x] = true;
@@ -35,7 +38,7 @@ pub(super) fn find_cycles(revs: &[Revision], parents: &Adjacency, deps: &Adjacen
     // revision repeats: that stretch is a cycle.
     let mut reported = vec![false; n];
     let mut out = Vec::new();
-    for start in 0..n {
+    for start in RevisionIndex::all(n) {
         if freed[start] || reported[start] {
             continue;
         }

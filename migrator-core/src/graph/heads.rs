@@ -1,27 +1,27 @@
 //! How each step moves the version rows, exactly as Alembic's
 //! `HeadMaintainer` moves them, including where it refuses.
 
-use super::Graph;
+use super::{Graph, RevisionIndex};
 
 /// One change to the version table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowChange {
     /// `INSERT` a row for this revision.
-    Insert(usize),
+    Insert(RevisionIndex),
     /// `DELETE` this revision's row.
-    Delete(usize),
+    Delete(RevisionIndex),
     /// `UPDATE` one revision's row to another revision.
     Update {
         /// The row that is there.
-        from: usize,
+        from: RevisionIndex,
         /// What it becomes.
-        to: usize,
+        to: RevisionIndex,
     },
 }
 
 /// The version rows as a plan moves them, in table order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VersionRows(pub Vec<usize>);
+pub struct VersionRows(pub Vec<RevisionIndex>);
 
 /// A version-row change that does not fit the rows: the plan is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,16 +29,16 @@ pub struct RowConflict(pub String);
 
 impl VersionRows {
     /// The rows, in table order.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = RevisionIndex> + '_ {
         self.0.iter().copied()
     }
 
     /// `true` when `r` has a row.
-    pub fn contains(&self, r: usize) -> bool {
+    pub fn contains(&self, r: RevisionIndex) -> bool {
         self.0.contains(&r)
     }
 
-    fn insert(&mut self, g: &Graph<'_>, r: usize, out: &mut Vec<RowChange>) -> Result<(), RowConflict> {
+    fn insert(&mut self, g: &Graph<'_>, r: RevisionIndex, out: &mut Vec<RowChange>) -> Result<(), RowConflict> {
         if self.contains(r) {
             return Err(RowConflict(format!("{} already has a version row", g.revision(r).id)));
         }
@@ -47,7 +47,7 @@ impl VersionRows {
         Ok(())
     }
 
-    fn delete(&mut self, g: &Graph<'_>, r: usize, out: &mut Vec<RowChange>) -> Result<(), RowConflict> {
+    fn delete(&mut self, g: &Graph<'_>, r: RevisionIndex, out: &mut Vec<RowChange>) -> Result<(), RowConflict> {
         let Some(pos) = self.0.iter().position(|&x| x == r) else {
             return Err(RowConflict(format!(
                 "{} has no version row to delete",
@@ -59,7 +59,13 @@ impl VersionRows {
         Ok(())
     }
 
-    fn update(&mut self, g: &Graph<'_>, from: usize, to: usize, out: &mut Vec<RowChange>) -> Result<(), RowConflict> {
+    fn update(
+        &mut self,
+        g: &Graph<'_>,
+        from: RevisionIndex,
+        to: RevisionIndex,
+        out: &mut Vec<RowChange>,
+    ) -> Result<(), RowConflict> {
         if self.contains(to) {
             return Err(RowConflict(format!("{} already has a version row", g.revision(to).id)));
         }
@@ -75,7 +81,7 @@ impl VersionRows {
     }
 
     /// The row changes of upgrading through revision `r`.
-    pub(crate) fn upgrade(&mut self, g: &Graph<'_>, r: usize) -> Result<Vec<RowChange>, RowConflict> {
+    pub(crate) fn upgrade(&mut self, g: &Graph<'_>, r: RevisionIndex) -> Result<Vec<RowChange>, RowConflict> {
         let down = g.down(r);
         let mut out = Vec::new();
         let present = down.iter().filter(|d| self.contains(**d)).count();
@@ -85,8 +91,8 @@ impl VersionRows {
         } else if down.len() > 1 && present > 1 {
             // A merge: the parents' rows become one. Parents below another
             // remaining row are left alone.
-            let others: Vec<usize> = self.iter().filter(|h| !down.contains(h)).collect();
-            let from: Vec<usize> = if others.is_empty() {
+            let others: Vec<RevisionIndex> = self.iter().filter(|h| !down.contains(h)).collect();
+            let from: Vec<RevisionIndex> = if others.is_empty() {
                 down.to_vec()
             } else {
                 let below = g.ancestors(&others, true);
@@ -117,7 +123,7 @@ impl VersionRows {
     }
 
     /// The row changes of downgrading through revision `r`.
-    pub(crate) fn downgrade(&mut self, g: &Graph<'_>, r: usize) -> Result<Vec<RowChange>, RowConflict> {
+    pub(crate) fn downgrade(&mut self, g: &Graph<'_>, r: RevisionIndex) -> Result<Vec<RowChange>, RowConflict> {
         let down = g.down(r);
         let mut out = Vec::new();
         let present = self.contains(r);
@@ -134,7 +140,7 @@ impl VersionRows {
             let to = if down.len() == 1 {
                 down[0]
             } else {
-                let present: Vec<usize> = down.iter().copied().filter(|d| self.contains(*d)).collect();
+                let present: Vec<RevisionIndex> = down.iter().copied().filter(|d| self.contains(*d)).collect();
                 match present.as_slice() {
                     [one] => *one,
                     _ => return Err(RowConflict(format!("no single row to move {} to", g.revision(r).id))),
@@ -147,9 +153,9 @@ impl VersionRows {
 
     /// The revisions below `r` that need their own row once `r`'s row goes:
     /// those not already below another remaining row.
-    fn unmerge_targets(&self, g: &Graph<'_>, r: usize) -> Vec<usize> {
+    fn unmerge_targets(&self, g: &Graph<'_>, r: RevisionIndex) -> Vec<RevisionIndex> {
         let down = g.down(r);
-        let others: Vec<usize> = self.iter().filter(|&h| h != r).collect();
+        let others: Vec<RevisionIndex> = self.iter().filter(|&h| h != r).collect();
         if !others.is_empty() {
             let below = g.ancestors(&others, true);
             down.iter().copied().filter(|&d| !below[d]).collect()
@@ -157,7 +163,7 @@ impl VersionRows {
             let mut below = vec![false; g.len()];
             for &t in down {
                 let a = g.ancestors(&[t], true);
-                for (i, yes) in a.iter().enumerate() {
+                for (i, yes) in g.indices().zip(&a) {
                     if *yes && i != t {
                         below[i] = true;
                     }
@@ -204,8 +210,8 @@ impl VersionRows {
 /// One stamp step: rows `from` become `to` without running SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StampMove {
-    pub from: Vec<usize>,
-    pub to: Option<usize>,
+    pub from: Vec<RevisionIndex>,
+    pub to: Option<RevisionIndex>,
     pub up: bool,
     pub branch_move: bool,
 }

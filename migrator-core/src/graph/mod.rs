@@ -6,6 +6,7 @@ mod build;
 mod cycles;
 mod heads;
 mod history;
+mod index;
 mod plan;
 mod queries;
 mod resolve;
@@ -15,6 +16,7 @@ mod topo;
 pub use build::Graph;
 pub use heads::{RowChange, VersionRows};
 pub use history::RangeEnd;
+pub use index::RevisionIndex;
 pub use plan::{Plan, PlanError, Step, StepKind};
 pub use resolve::ResolveError;
 

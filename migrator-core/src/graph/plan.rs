@@ -1,10 +1,10 @@
 //! Upgrade and downgrade plans: which revisions run, in which order, and how
 //! each moves the version rows.
 
-use super::Graph;
 use super::heads::{RowChange, RowConflict, StampMove, VersionRows};
 use super::resolve::{Place, ResolveError};
 use super::topo::reverse_topological;
+use super::{Graph, RevisionIndex};
 use crate::{Dialect, Direction};
 
 /// Why no plan could be made. Nothing has run when this is returned.
@@ -71,7 +71,7 @@ pub enum StepKind {
 pub struct Step {
     /// The revision's index in the graph: the one whose SQL runs, or for a
     /// stamp the destination (the removed row when stamping to base).
-    pub revision: usize,
+    pub revision: RevisionIndex,
     /// Up or down.
     pub direction: Direction,
     /// Whether the revision's SQL runs, or only its rows move.
@@ -97,7 +97,7 @@ pub struct Plan<'g, 'm> {
 impl<'g, 'm> Plan<'g, 'm> {
     /// A plan of one step already worked out (for `repair`).
     #[cfg(feature = "runtime")]
-    pub(crate) fn single(graph: &'g Graph<'m>, before: &[usize], step: Step, after: VersionRows) -> Self {
+    pub(crate) fn single(graph: &'g Graph<'m>, before: &[RevisionIndex], step: Step, after: VersionRows) -> Self {
         Plan {
             graph,
             steps: vec![step],
@@ -120,7 +120,7 @@ impl<'g, 'm> Plan<'g, 'm> {
 impl<'m> Graph<'m> {
     /// Alembic's overlap check: a requested revision below another one
     /// requested before it.
-    fn check_overlap(&self, targets: &[usize]) -> Result<(), ResolveError> {
+    fn check_overlap(&self, targets: &[RevisionIndex]) -> Result<(), ResolveError> {
         let mut seen = vec![false; self.len()];
         for &t in targets {
             let mut reached = Vec::new();
@@ -132,7 +132,7 @@ impl<'m> Graph<'m> {
                 }
                 stack.extend(self.down(x).iter().copied());
             }
-            let overlaps: Vec<usize> = targets
+            let overlaps: Vec<RevisionIndex> = targets
                 .iter()
                 .copied()
                 .filter(|&o| o != t && reached.contains(&o))
@@ -153,7 +153,7 @@ impl<'m> Graph<'m> {
     /// empty plan.
     pub fn plan_upgrade<'g>(
         &'g self,
-        current: &[usize],
+        current: &[RevisionIndex],
         ident: &str,
         dialect: Dialect,
     ) -> Result<Plan<'g, 'm>, PlanError> {
@@ -182,12 +182,12 @@ impl<'m> Graph<'m> {
     /// applied descendant of the target, newest first.
     pub fn plan_downgrade<'g>(
         &'g self,
-        current: &[usize],
+        current: &[RevisionIndex],
         ident: &str,
         dialect: Dialect,
     ) -> Result<Plan<'g, 'm>, PlanError> {
         let (target, branch) = self.downgrade_target(current, ident)?;
-        let mut roots: Vec<usize> = match target {
+        let mut roots: Vec<RevisionIndex> = match target {
             None => self.bases().to_vec(),
             Some(t) => self.children(t).to_vec(),
         };
@@ -228,12 +228,12 @@ impl<'m> Graph<'m> {
     /// are cleared first.
     pub fn plan_stamp<'g>(
         &'g self,
-        current: &[usize],
+        current: &[RevisionIndex],
         targets: &[&str],
         purge: bool,
     ) -> Result<Plan<'g, 'm>, PlanError> {
-        let current: &[usize] = if purge { &[] } else { current };
-        let mut filtered: Vec<usize> = Vec::new();
+        let current: &[RevisionIndex] = if purge { &[] } else { current };
+        let mut filtered: Vec<RevisionIndex> = Vec::new();
         for t in targets.iter().filter(|t| !t.is_empty()) {
             for h in self.filter_for_lineage(current, t, true)? {
                 if !filtered.contains(&h) {
@@ -317,7 +317,7 @@ impl<'m> Graph<'m> {
             let changes = rows
                 .stamp(self, m)
                 .map_err(|c| self.row_conflict("stamp", current, c))?;
-            let revision = m.to.or(m.from.first().copied()).unwrap_or(0);
+            let revision = m.to.or(m.from.first().copied()).unwrap_or(RevisionIndex::new(0));
             let direction = if m.up { Direction::Up } else { Direction::Down };
             steps.push(Step {
                 revision,
@@ -339,8 +339,8 @@ impl<'m> Graph<'m> {
     /// rows afterwards.
     pub fn move_one(
         &self,
-        current: &[usize],
-        r: usize,
+        current: &[RevisionIndex],
+        r: RevisionIndex,
         direction: Direction,
         command: &'static str,
     ) -> Result<(Vec<RowChange>, VersionRows), PlanError> {
@@ -353,7 +353,7 @@ impl<'m> Graph<'m> {
         Ok((changes, rows))
     }
 
-    fn row_conflict(&self, command: &'static str, current: &[usize], c: RowConflict) -> PlanError {
+    fn row_conflict(&self, command: &'static str, current: &[RevisionIndex], c: RowConflict) -> PlanError {
         PlanError::Rows {
             command,
             current: self.current_text(current),
@@ -361,7 +361,7 @@ impl<'m> Graph<'m> {
         }
     }
 
-    fn not_below(&self, ident: &str, current: &[usize]) -> ResolveError {
+    fn not_below(&self, ident: &str, current: &[RevisionIndex]) -> ResolveError {
         ResolveError::NotBelowCurrent {
             target: ident.to_owned(),
             current: self.current_text(current),
@@ -370,8 +370,8 @@ impl<'m> Graph<'m> {
 
     fn simulate<'g>(
         &'g self,
-        current: &[usize],
-        order: Vec<usize>,
+        current: &[RevisionIndex],
+        order: Vec<RevisionIndex>,
         direction: Direction,
         command: &'static str,
     ) -> Result<Plan<'g, 'm>, PlanError> {

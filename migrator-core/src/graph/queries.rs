@@ -2,7 +2,7 @@
 //! each revision, and the closures (ancestors, descendants) that planning
 //! and `status` use.
 
-use super::Graph;
+use super::{Graph, RevisionIndex};
 use crate::{Migrations, Revision};
 
 impl<'m> Graph<'m> {
@@ -21,74 +21,79 @@ impl<'m> Graph<'m> {
         self.parents.is_empty()
     }
 
+    /// Every revision's index, in file order.
+    pub fn indices(&self) -> impl DoubleEndedIterator<Item = RevisionIndex> + ExactSizeIterator + use<> {
+        RevisionIndex::all(self.len())
+    }
+
     /// The revision at index `i`.
-    pub fn revision(&self, i: usize) -> &'m Revision {
+    pub fn revision(&self, i: RevisionIndex) -> &'m Revision {
         &self.migrations.revisions[i]
     }
 
     /// The index of the revision with exactly this id.
-    pub fn index_of(&self, id: &str) -> Option<usize> {
+    pub fn index_of(&self, id: &str) -> Option<RevisionIndex> {
         self.ids.get(id).copied()
     }
 
     /// The revision carrying `label` itself (not by inheritance).
-    pub fn label_owner(&self, label: &str) -> Option<usize> {
+    pub fn label_owner(&self, label: &str) -> Option<RevisionIndex> {
         self.label_owner.get(label).copied()
     }
 
     /// Revisions that no revision names in `Revises`, in file order.
-    pub fn heads(&self) -> &[usize] {
+    pub fn heads(&self) -> &[RevisionIndex] {
         &self.heads
     }
 
     /// Heads that no revision names in `Revises` or `Depends On`.
-    pub fn real_heads(&self) -> &[usize] {
+    pub fn real_heads(&self) -> &[RevisionIndex] {
         &self.real_heads
     }
 
     /// Revisions with an empty `Revises`, in file order.
-    pub fn bases(&self) -> &[usize] {
+    pub fn bases(&self) -> &[RevisionIndex] {
         &self.bases
     }
 
     /// The versioned parents (`Revises`).
-    pub fn parents(&self, i: usize) -> &[usize] {
+    pub fn parents(&self, i: RevisionIndex) -> &[RevisionIndex] {
         &self.parents[i]
     }
 
     /// The resolved `Depends On`.
-    pub fn dependencies(&self, i: usize) -> &[usize] {
+    pub fn dependencies(&self, i: RevisionIndex) -> &[RevisionIndex] {
         &self.deps[i]
     }
 
     /// Parents plus non-redundant dependencies.
-    pub fn down(&self, i: usize) -> &[usize] {
+    pub fn down(&self, i: RevisionIndex) -> &[RevisionIndex] {
         &self.down[i]
     }
 
     /// The non-redundant dependencies.
-    pub(crate) fn normalized_dependencies(&self, i: usize) -> &[usize] {
+    pub(crate) fn normalized_dependencies(&self, i: RevisionIndex) -> &[RevisionIndex] {
         &self.norm_deps[i]
     }
 
     /// The versioned children.
-    pub fn children(&self, i: usize) -> &[usize] {
+    pub fn children(&self, i: RevisionIndex) -> &[RevisionIndex] {
         &self.children[i]
     }
 
     /// Children through `Revises` or `Depends On`.
-    pub fn all_children(&self, i: usize) -> &[usize] {
+    pub fn all_children(&self, i: RevisionIndex) -> &[RevisionIndex] {
         &self.all_children[i]
     }
 
     /// Branch labels, own and inherited.
-    pub fn labels(&self, i: usize) -> &[&'m str] {
+    pub fn labels(&self, i: RevisionIndex) -> &[&'m str] {
         &self.labels[i]
     }
 
     /// `from` and everything below it, as a membership vector; through
     /// dependencies too when `with_deps`.
-    pub fn ancestors(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
+    pub fn ancestors(&self, from: &[RevisionIndex], with_deps: bool) -> Vec<bool> {
         self.closure(from, |i| {
             if with_deps {
                 self.down_or_parents(i, true)
@@ -98,7 +103,7 @@ impl<'m> Graph<'m> {
         })
     }
 
-    fn down_or_parents(&self, i: usize, with_deps: bool) -> &[usize] {
+    fn down_or_parents(&self, i: RevisionIndex, with_deps: bool) -> &[RevisionIndex] {
         if with_deps && !self.down.is_empty() {
             &self.down[i]
         } else {
@@ -108,7 +113,7 @@ impl<'m> Graph<'m> {
 
     /// `from` and everything above it; through dependencies too when
     /// `with_deps`.
-    pub fn descendants(&self, from: &[usize], with_deps: bool) -> Vec<bool> {
+    pub fn descendants(&self, from: &[RevisionIndex], with_deps: bool) -> Vec<bool> {
         self.closure(from, |i| {
             if with_deps {
                 &self.all_children[i]
@@ -118,9 +123,9 @@ impl<'m> Graph<'m> {
         })
     }
 
-    fn closure<'a>(&'a self, from: &[usize], next: impl Fn(usize) -> &'a [usize]) -> Vec<bool> {
+    fn closure<'a>(&'a self, from: &[RevisionIndex], next: impl Fn(RevisionIndex) -> &'a [RevisionIndex]) -> Vec<bool> {
         let mut seen = vec![false; self.len()];
-        let mut stack: Vec<usize> = from.to_vec();
+        let mut stack: Vec<RevisionIndex> = from.to_vec();
         while let Some(x) = stack.pop() {
             if !std::mem::replace(&mut seen[x], true) {
                 stack.extend(next(x).iter().copied().filter(|&y| !seen[y]));

@@ -2,7 +2,7 @@
 //! `label@...`, and relative steps (`+2`, `-1`, `<rev>+1`, `head-2`,
 //! `label@+1`), resolved the way Alembic resolves them.
 
-use super::Graph;
+use super::{Graph, RevisionIndex};
 
 /// Why an identifier does not name what the command needs. Each message
 /// names the identifier and says what to do.
@@ -156,7 +156,7 @@ pub(crate) enum Place {
     /// Below every base: Alembic's `"base"`.
     Base,
     /// A revision.
-    Rev(usize),
+    Rev(RevisionIndex),
 }
 
 /// A relative identifier: `[label@][symbol](+|-)N`.
@@ -209,7 +209,7 @@ fn symbol_and_steps(s: &str) -> Option<(Option<&str>, i64)> {
 /// What `_resolve_revision_number` makes of an identifier.
 enum Number<'a> {
     /// Already revisions: `heads`, `head`, `base`.
-    Revs(Vec<usize>),
+    Revs(Vec<RevisionIndex>),
     /// A name still to look up.
     Name(&'a str),
 }
@@ -222,12 +222,12 @@ fn split_label(ident: &str) -> (Option<&str>, &str) {
 }
 
 impl<'m> Graph<'m> {
-    pub(crate) fn ids(&self, revs: impl IntoIterator<Item = usize>) -> String {
+    pub(crate) fn ids(&self, revs: impl IntoIterator<Item = RevisionIndex>) -> String {
         let v: Vec<&str> = revs.into_iter().map(|i| &*self.revision(i).id).collect();
         v.join(", ")
     }
 
-    pub(crate) fn current_text(&self, current: &[usize]) -> String {
+    pub(crate) fn current_text(&self, current: &[RevisionIndex]) -> String {
         if current.is_empty() {
             "base".to_owned()
         } else {
@@ -237,7 +237,7 @@ impl<'m> Graph<'m> {
 
     /// `true` when one of `with` is an ancestor or descendant of `target`
     /// (or `target` itself).
-    fn shares_lineage(&self, target: usize, with: &[usize], with_deps: bool) -> bool {
+    fn shares_lineage(&self, target: RevisionIndex, with: &[RevisionIndex], with_deps: bool) -> bool {
         if with.is_empty() {
             return true;
         }
@@ -247,12 +247,13 @@ impl<'m> Graph<'m> {
     }
 
     /// Exact ids and branch labels (Alembic's revision map keys).
-    fn exact(&self, name: &str) -> Option<usize> {
+    fn exact(&self, name: &str) -> Option<RevisionIndex> {
         self.index_of(name).or_else(|| self.label_owner(name))
     }
 
     fn all_labels(&self) -> Vec<&'m str> {
-        let mut v: Vec<&'m str> = (0..self.len())
+        let mut v: Vec<&'m str> = self
+            .indices()
             .flat_map(|i| self.revision(i).branch_labels.iter().map(|l| &**l))
             .collect();
         v.sort_unstable();
@@ -261,7 +262,7 @@ impl<'m> Graph<'m> {
 
     /// The revision a branch label stands for; a revision id or prefix is
     /// accepted in its place, as Alembic does.
-    pub(crate) fn resolve_branch(&self, label: &str) -> Result<usize, ResolveError> {
+    pub(crate) fn resolve_branch(&self, label: &str) -> Result<RevisionIndex, ResolveError> {
         if let Some(i) = self.exact(label) {
             return Ok(i);
         }
@@ -302,10 +303,10 @@ impl<'m> Graph<'m> {
     /// names. Nothing is resolved when there are no targets.
     pub(crate) fn filter_for_lineage(
         &self,
-        targets: &[usize],
+        targets: &[RevisionIndex],
         check: &str,
         with_deps: bool,
-    ) -> Result<Vec<usize>, ResolveError> {
+    ) -> Result<Vec<RevisionIndex>, ResolveError> {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
@@ -326,7 +327,7 @@ impl<'m> Graph<'m> {
     }
 
     /// `_revision_for_ident(name)` for a name that must exist.
-    fn single_ident(&self, name: &str) -> Result<usize, ResolveError> {
+    fn single_ident(&self, name: &str) -> Result<RevisionIndex, ResolveError> {
         match self.revision_for_ident(name, None)? {
             Some(i) => Ok(i),
             None => Err(ResolveError::Unknown {
@@ -337,7 +338,7 @@ impl<'m> Graph<'m> {
     }
 
     /// `get_current_head`: the one versioned head (on the branch).
-    fn current_head(&self, label: Option<&str>) -> Result<Option<usize>, ResolveError> {
+    fn current_head(&self, label: Option<&str>) -> Result<Option<RevisionIndex>, ResolveError> {
         let heads = match label {
             Some(l) => self.filter_for_lineage(self.heads(), l, false)?,
             None => self.heads().to_vec(),
@@ -353,18 +354,19 @@ impl<'m> Graph<'m> {
 
     /// `_revision_for_ident`: an exact id or label, else a unique prefix of
     /// one (of more than three characters), checked against `branch`.
-    fn revision_for_ident(&self, name: &str, branch: Option<&str>) -> Result<Option<usize>, ResolveError> {
+    fn revision_for_ident(&self, name: &str, branch: Option<&str>) -> Result<Option<RevisionIndex>, ResolveError> {
         let branch_rev = branch.map(|b| self.resolve_branch(b)).transpose()?;
         let found = match self.exact(name) {
             Some(i) => i,
             None => {
-                let mut keys: Vec<usize> = (0..self.len())
+                let mut keys: Vec<RevisionIndex> = self
+                    .indices()
                     .filter(|&i| {
                         let id = &self.revision(i).id;
                         id.len() > 3 && id.starts_with(name)
                     })
                     .collect();
-                for (i, labels) in (0..self.len()).map(|i| (i, &self.revision(i).branch_labels)) {
+                for (i, labels) in self.indices().map(|i| (i, &self.revision(i).branch_labels)) {
                     keys.extend(labels.iter().filter(|l| l.len() > 3 && l.starts_with(name)).map(|_| i));
                 }
                 if let Some(b) = branch_rev {
@@ -426,7 +428,7 @@ impl<'m> Graph<'m> {
     }
 
     /// `get_revision`: at most one revision (`None` for base).
-    pub(crate) fn get_revision(&self, ident: &str) -> Result<Option<usize>, ResolveError> {
+    pub(crate) fn get_revision(&self, ident: &str) -> Result<Option<RevisionIndex>, ResolveError> {
         let (label, id) = split_label(ident);
         match self.revision_number(id, label)? {
             Number::Revs(v) => match v.as_slice() {
@@ -443,7 +445,7 @@ impl<'m> Graph<'m> {
 
     /// Resolves an absolute identifier to revisions (empty for `base`), as
     /// `show` and `stamp` read it.
-    pub fn resolve(&self, ident: &str) -> Result<Vec<usize>, ResolveError> {
+    pub fn resolve(&self, ident: &str) -> Result<Vec<RevisionIndex>, ResolveError> {
         if ident.contains(':') {
             return Err(ResolveError::RangeNotAllowed {
                 ident: ident.to_owned(),

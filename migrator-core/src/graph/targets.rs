@@ -2,8 +2,8 @@
 //! `label@+N`, `rev-N`) and the upgrade and downgrade target parsers,
 //! function by function as in Alembic's `RevisionMap`.
 
-use super::Graph;
 use super::resolve::{Place, ResolveError, parse_relative};
+use super::{Graph, RevisionIndex};
 
 impl<'m> Graph<'m> {
     /// `_walk`: `steps` along versioned edges, filtering upward choices to
@@ -18,7 +18,7 @@ impl<'m> Graph<'m> {
         let mut at = start;
         for _ in 0..steps.unsigned_abs() {
             let (next, way): (Vec<Place>, &'static str) = if steps > 0 {
-                let mut up: Vec<usize> = match at {
+                let mut up: Vec<RevisionIndex> = match at {
                     Place::Nothing => self.bases().to_vec(),
                     Place::Rev(r) => self.children(r).to_vec(),
                     Place::Base => {
@@ -77,7 +77,11 @@ impl<'m> Graph<'m> {
 
     /// `_parse_upgrade_target`: the revisions an `upgrade` to `ident`
     /// targets, given the database's rows (in table order).
-    pub(crate) fn upgrade_targets(&self, current: &[usize], ident: &str) -> Result<Vec<usize>, ResolveError> {
+    pub(crate) fn upgrade_targets(
+        &self,
+        current: &[RevisionIndex],
+        ident: &str,
+    ) -> Result<Vec<RevisionIndex>, ResolveError> {
         let too_far = || ResolveError::WalkedTooFar {
             ident: ident.to_owned(),
             edge: "head",
@@ -91,7 +95,7 @@ impl<'m> Graph<'m> {
                         let on = self.filter_for_lineage(current, l, false)?;
                         start = if on.is_empty() {
                             let applied = self.ancestors(current, true);
-                            let active: Vec<usize> = (0..self.len()).filter(|&i| applied[i]).collect();
+                            let active: Vec<RevisionIndex> = self.indices().filter(|&i| applied[i]).collect();
                             let active = self.filter_for_lineage(&active, l, false)?;
                             let tips: Vec<Place> = active
                                 .iter()
@@ -160,9 +164,9 @@ impl<'m> Graph<'m> {
     /// (`None`: base) and the branch it is confined to.
     pub(crate) fn downgrade_target(
         &self,
-        current: &[usize],
+        current: &[RevisionIndex],
         ident: &str,
-    ) -> Result<(Option<usize>, Option<usize>), ResolveError> {
+    ) -> Result<(Option<RevisionIndex>, Option<RevisionIndex>), ResolveError> {
         let too_far = || ResolveError::WalkedTooFar {
             ident: ident.to_owned(),
             edge: "base",

@@ -2,7 +2,7 @@
 
 use expect_test::{Expect, expect};
 
-use crate::{Checksum, Dialect, Direction, Graph, HeaderLines, List, Migrations, Revision, Section};
+use crate::{Checksum, Dialect, Direction, Graph, HeaderLines, List, Migrations, Revision, RevisionIndex, Section};
 
 /// `id [<- parent ...] [dep: dep ...] [label: label ...]`, one per line, in
 /// file order.
@@ -68,7 +68,7 @@ fn migrations(spec: &str) -> Migrations {
 fn check(spec: &str, commands: &str, expect: Expect) {
     let m = migrations(spec);
     let graph = Graph::new(&m).unwrap();
-    let mut rows: Vec<usize> = Vec::new();
+    let mut rows: Vec<RevisionIndex> = Vec::new();
     let mut out = String::new();
     for cmd in commands.split(';').map(str::trim) {
         let (verb, target) = cmd.split_once(' ').unwrap();
@@ -260,7 +260,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::migrations;
-    use crate::{Dialect, Graph};
+    use crate::{Dialect, Graph, RevisionIndex};
 
     /// A graph in the test language from shape choices: each revision
     /// extends, branches from, or merges earlier ones, or starts a new
@@ -327,7 +327,7 @@ mod properties {
 
     /// Every step's parents and dependencies are applied before it; no
     /// step runs twice.
-    fn check_upgrade_order(g: &Graph<'_>, start: &[usize], steps: &[usize]) {
+    fn check_upgrade_order(g: &Graph<'_>, start: &[RevisionIndex], steps: &[RevisionIndex]) {
         let mut applied = g.ancestors(start, true);
         for &s in steps {
             assert!(!applied[s], "{} runs twice or was already applied", g.revision(s).id);
@@ -345,18 +345,18 @@ mod properties {
         fn upgrade_then_downgrade_is_the_identity(shape in shapes(), pick in any::<u8>(), to in any::<u8>()) {
             let m = migrations(&spec(&shape));
             let g = Graph::new(&m).unwrap();
-            let start_rev = pick as usize % g.len();
+            let start_rev = RevisionIndex::new(pick as usize % g.len());
             let start = g.plan_upgrade(&[], &g.revision(start_rev).id, Dialect::Sqlite).unwrap();
             check_upgrade_order(&g, &[], &start.steps.iter().map(|s| s.revision).collect::<Vec<_>>());
-            let rows0: Vec<usize> = start.after.iter().collect();
+            let rows0: Vec<RevisionIndex> = start.after.iter().collect();
 
             // Upgrade to a descendant of the starting revision, then back.
-            let above: Vec<usize> = (0..g.len()).filter(|&i| g.descendants(&[start_rev], false)[i]).collect();
+            let above: Vec<RevisionIndex> = g.indices().filter(|&i| g.descendants(&[start_rev], false)[i]).collect();
             let target = above[to as usize % above.len()];
             let up = g.plan_upgrade(&rows0, &g.revision(target).id, Dialect::Sqlite).unwrap();
-            let up_steps: Vec<usize> = up.steps.iter().map(|s| s.revision).collect();
+            let up_steps: Vec<RevisionIndex> = up.steps.iter().map(|s| s.revision).collect();
             check_upgrade_order(&g, &rows0, &up_steps);
-            let rows1: Vec<usize> = up.after.iter().collect();
+            let rows1: Vec<RevisionIndex> = up.after.iter().collect();
             // A downgrade to the start reverts what stands above its
             // versioned children (as in Alembic, a revision that only
             // depends on the start stays): the identity holds when the
@@ -364,13 +364,13 @@ mod properties {
             let reverted = g.descendants(g.children(start_rev), true);
             let only_above = up_steps.iter().all(|&s| reverted[s]);
             let down = g.plan_downgrade(&rows1, &g.revision(start_rev).id, Dialect::Sqlite).unwrap();
-            let mut down_steps: Vec<usize> = down.steps.iter().map(|s| s.revision).collect();
+            let mut down_steps: Vec<RevisionIndex> = down.steps.iter().map(|s| s.revision).collect();
             let mut seen = down_steps.clone();
             seen.sort_unstable();
             seen.dedup();
             prop_assert_eq!(seen.len(), down_steps.len(), "a step runs twice");
             if only_above {
-                let mut back: Vec<usize> = down.after.iter().collect();
+                let mut back: Vec<RevisionIndex> = down.after.iter().collect();
                 back.sort_unstable();
                 let mut expected = rows0.clone();
                 expected.sort_unstable();
@@ -387,16 +387,16 @@ mod properties {
             let m = migrations(&spec(&shape));
             let g = Graph::new(&m).unwrap();
             let up = g.plan_upgrade(&[], "heads", Dialect::Sqlite).unwrap();
-            let steps: Vec<usize> = up.steps.iter().map(|s| s.revision).collect();
+            let steps: Vec<RevisionIndex> = up.steps.iter().map(|s| s.revision).collect();
             check_upgrade_order(&g, &[], &steps);
             prop_assert_eq!(steps.len(), g.len(), "every revision runs once");
-            let rows: Vec<usize> = up.after.iter().collect();
+            let rows: Vec<RevisionIndex> = up.after.iter().collect();
             let down = g.plan_downgrade(&rows, "base", Dialect::Sqlite).unwrap();
             prop_assert!(down.after.0.is_empty());
             // Reverse order: nothing is reverted while something above it is applied.
             let mut applied = vec![true; g.len()];
             for s in &down.steps {
-                for c in (0..g.len()).filter(|&c| g.down(c).contains(&s.revision)) {
+                for c in g.indices().filter(|&c| g.down(c).contains(&s.revision)) {
                     prop_assert!(!applied[c], "{} reverted before {}", g.revision(s.revision).id, g.revision(c).id);
                 }
                 applied[s.revision] = false;
@@ -427,7 +427,8 @@ fn stamps_move_rows_like_alembic() {
         v.join(" ")
     };
     let idx = |id: &str| g.index_of(id).unwrap();
-    let stamp = |rows: &[usize], targets: &[&str], purge| g.plan_stamp(rows, targets, purge).map(|p| names(&p.after));
+    let stamp =
+        |rows: &[RevisionIndex], targets: &[&str], purge| g.plan_stamp(rows, targets, purge).map(|p| names(&p.after));
     assert_eq!(stamp(&[], &["b"], false).unwrap(), "b");
     // Several targets, one of them on another branch.
     assert_eq!(stamp(&[idx("b")], &["d", "c"], false).unwrap(), "c d");

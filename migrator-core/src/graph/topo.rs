@@ -1,7 +1,7 @@
 //! Alembic's topological order, which decides which branch runs first when
 //! several could.
 
-use super::Graph;
+use super::{Graph, RevisionIndex};
 
 /// The revisions in `todo`, descendants before ancestors, walking down from
 /// `heads` branch by branch the way Alembic's `_topological_sort` does: stay
@@ -9,9 +9,9 @@ use super::Graph;
 /// revision, then switch to that branch. Heads are taken in file order.
 ///
 /// An upgrade runs the reverse of this order; a downgrade runs it as is.
-pub(crate) fn reverse_topological(graph: &Graph<'_>, todo: &[bool], heads: &[usize]) -> Vec<usize> {
+pub(crate) fn reverse_topological(graph: &Graph<'_>, todo: &[bool], heads: &[RevisionIndex]) -> Vec<RevisionIndex> {
     let mut todo = todo.to_vec();
-    let mut current: Vec<usize> = heads.iter().copied().filter(|&h| todo[h]).collect();
+    let mut current: Vec<RevisionIndex> = heads.iter().copied().filter(|&h| todo[h]).collect();
     current.sort_unstable();
     current.dedup();
     let mut ancestors: Vec<Vec<bool>> = current.iter().map(|&h| graph.ancestors(&[h], true)).collect();
@@ -28,7 +28,7 @@ pub(crate) fn reverse_topological(graph: &Graph<'_>, todo: &[bool], heads: &[usi
             output.push(candidate);
             todo[candidate] = false;
         }
-        let next: Vec<usize> = graph
+        let next: Vec<RevisionIndex> = graph
             .down(candidate)
             .iter()
             .copied()
