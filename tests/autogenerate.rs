@@ -596,6 +596,7 @@ async fn catalog(url: &str, dialect: Dialect) -> Vec<String> {
              NOT NULL AND tbl_name NOT LIKE 'migrator_%'",
             "SELECT 'checks ' || name || ' ' || sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE \
              'sqlite_%' AND name NOT LIKE 'migrator_%'",
+            "SELECT 'trigger ' || name || ' on ' || tbl_name || ' ' || sql FROM sqlite_master WHERE type = 'trigger'",
         ],
         Dialect::Postgres => &[
             "SELECT table_name || ' col ' || column_name || ' ' || data_type || coalesce('(' || \
@@ -613,6 +614,12 @@ async fn catalog(url: &str, dialect: Dialect) -> Vec<String> {
             "SELECT c.relname || ' comment ' || a.attname || ' ' || d.description FROM pg_description d JOIN \
              pg_class c ON c.oid = d.objoid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid \
              WHERE d.objsubid > 0 AND c.relnamespace = 'public'::regnamespace",
+            "SELECT 'trigger ' || tgname || ' ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal",
+            "SELECT 'function ' || oid::regprocedure::text || ' ' || pg_get_functiondef(oid) FROM pg_proc WHERE \
+             pronamespace = 'public'::regnamespace",
+            "SELECT 'sequence ' || sequencename || ' ' || data_type::text || ' ' || increment_by || ' ' || min_value \
+             || ' ' || max_value || ' ' || start_value || ' ' || cycle FROM pg_sequences WHERE schemaname = \
+             'public' AND sequencename NOT LIKE 'migrator_%'",
         ],
         Dialect::Mysql => &[
             "SELECT CONCAT(table_name, ' col ', column_name, ' ', column_type, ' nullable=', is_nullable, ' \
@@ -632,6 +639,14 @@ async fn catalog(url: &str, dialect: Dialect) -> Vec<String> {
              information_schema.views WHERE table_schema = DATABASE()",
             "SELECT CONCAT(table_name, ' table comment ', table_comment) FROM information_schema.tables WHERE \
              table_schema = DATABASE() AND table_comment <> '' AND table_name NOT LIKE 'migrator\\_%'",
+            "SELECT CONCAT('trigger ', trigger_name, ' ', action_timing, ' ', event_manipulation, ' ON ', \
+             event_object_table, ' ', action_statement) FROM information_schema.triggers WHERE trigger_schema = \
+             DATABASE()",
+            "SELECT CONCAT(table_name, ' engine ', engine, ' ', table_collation) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'migrator\\_%'",
+            "SELECT CONCAT(table_name, ' collation ', column_name, ' ', collation_name) FROM \
+             information_schema.columns WHERE table_schema = DATABASE() AND collation_name IS NOT NULL AND \
+             table_name NOT LIKE 'migrator\\_%'",
         ],
     };
     let mut lines = Vec::new();
@@ -657,7 +672,7 @@ fn sqlite_normalised(line: &str) -> String {
             .to_lowercase()
     };
     let Some(rest) = line.strip_prefix("checks ") else {
-        return if line.starts_with("index ") || line.starts_with("view ") {
+        return if line.starts_with("index ") || line.starts_with("view ") || line.starts_with("trigger ") {
             squash(line)
         } else {
             line.to_owned()
@@ -998,4 +1013,127 @@ async fn serial_stays_serial_and_identity_stays_identity() {
         g.up.sql
     );
     assert!(!g.up.sql.contains("ALTER TABLE"), "{}", g.up.sql);
+}
+
+/// Two declared versions per dialect with what stands beside tables:
+/// triggers, and on PostgreSQL functions and a free-standing sequence, on
+/// MySQL a table's engine and collation.
+fn objects_v1_v2(dialect: Dialect) -> (&'static str, &'static str) {
+    match dialect {
+        Dialect::Sqlite => (
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, touched INTEGER);\n\
+             CREATE TABLE audit (n INTEGER);\n\
+             CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO audit VALUES (NEW.n); END;\n\
+             CREATE TRIGGER t_keep AFTER DELETE ON t BEGIN INSERT INTO audit VALUES (0); END;\n",
+            // The trigger changes, another appears on a table that is
+            // rebuilt (a column goes), which must keep both.
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);\n\
+             CREATE TABLE audit (n INTEGER);\n\
+             CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO audit VALUES (NEW.n * 2); END;\n\
+             CREATE TRIGGER t_upd AFTER UPDATE ON t BEGIN INSERT INTO audit VALUES (-1); END;\n\
+             CREATE TRIGGER t_keep AFTER DELETE ON t BEGIN INSERT INTO audit VALUES (0); END;\n",
+        ),
+        Dialect::Postgres => (
+            "CREATE SEQUENCE ticket START WITH 100;\n\
+             CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER DEFAULT nextval('ticket'));\n\
+             CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n := NEW.n + 1; RETURN NEW; END $$;\n\
+             CREATE TRIGGER t_bump BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION bump();\n\
+             CREATE FUNCTION gone(a integer) RETURNS integer LANGUAGE sql AS 'SELECT a';\n",
+            "CREATE SEQUENCE ticket START WITH 100 INCREMENT BY 5;\n\
+             CREATE SEQUENCE other AS integer;\n\
+             CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER DEFAULT nextval('ticket'));\n\
+             CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n := NEW.n + 10; RETURN NEW; END $$;\n\
+             CREATE TRIGGER t_bump BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION bump();\n",
+        ),
+        Dialect::Mysql => (
+            "CREATE TABLE t (id INT PRIMARY KEY, n INT, s VARCHAR(20)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 \
+             COLLATE=utf8mb4_general_ci;\n\
+             CREATE TABLE audit (n INT);\n\
+             CREATE TRIGGER t_log AFTER INSERT ON t FOR EACH ROW BEGIN INSERT INTO audit VALUES (NEW.n); END;\n",
+            "CREATE TABLE t (id INT PRIMARY KEY, n INT, s VARCHAR(20)) ENGINE=MyISAM DEFAULT CHARSET=latin1 \
+             COLLATE=latin1_swedish_ci;\n\
+             CREATE TABLE audit (n INT);\n\
+             CREATE TRIGGER t_log BEFORE INSERT ON t FOR EACH ROW BEGIN INSERT INTO audit VALUES (NEW.n + 1); END;\n",
+        ),
+    }
+}
+
+/// Autogenerate v1 from nothing and v2 from v1; apply both; the catalog
+/// (triggers, functions, sequences, table options read by the database's
+/// own views) equals v2 loaded directly, nothing is left to generate, and
+/// `downgrade` to the first revision equals v1 loaded directly.
+async fn objects_round_trip(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() -> String) {
+    let (v1, v2) = objects_v1_v2(dialect);
+    let mut h = History::new();
+    let g1 = migrator_core::autogenerate(&h.load(), dev, v1, "schema.sql")
+        .await
+        .unwrap()
+        .unwrap();
+    h.revision("r1", &[], &g1.up.sql, &g1.down.sql);
+    let g2 = migrator_core::autogenerate(&h.load(), dev, v2, "schema.sql")
+        .await
+        .unwrap()
+        .unwrap();
+    h.revision("r2", &["r1"], &g2.up.sql, &g2.down.sql);
+    let m = h.load();
+    assert!(
+        migrator_core::autogenerate(&m, dev, v2, "schema.sql")
+            .await
+            .unwrap()
+            .is_none(),
+        "v2 applied still differs from v2 declared:\n{}",
+        g2.up.sql
+    );
+    let (target, direct_v1, direct_v2) = (fresh(), fresh(), fresh());
+    tests::exec(&direct_v1, v1).await;
+    tests::exec(&direct_v2, v2).await;
+    let mut db = Migrator::new(&m).connect(&target).await.unwrap();
+    db.upgrade("heads")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", g2.up.sql));
+    let (got, want) = (catalog(&target, dialect).await, catalog(&direct_v2, dialect).await);
+    assert_eq!(got, want, "upgrade:\n{}\n{}", lines_diff(&want, &got), g2.up.sql);
+    db.downgrade("r1")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", g2.down.sql));
+    db.close().await;
+    let (got, want) = (catalog(&target, dialect).await, catalog(&direct_v1, dialect).await);
+    assert_eq!(got, want, "downgrade:\n{}\n{}", lines_diff(&want, &got), g2.down.sql);
+}
+
+#[tokio::test]
+async fn triggers_round_trip_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = format!("sqlite://{}/dev.db?mode=rwc", dir.path().display());
+    let mut n = 0;
+    let path = dir.path().to_owned();
+    let mut fresh = move || {
+        n += 1;
+        format!("sqlite://{}/o{n}.db?mode=rwc", path.display())
+    };
+    objects_round_trip(Dialect::Sqlite, &dev, &mut fresh).await;
+}
+
+async fn objects_on_server(server: Server, dialect: Dialect) {
+    let Some(dev) = server_db(server).await else {
+        return;
+    };
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        kept.push(server_db(server).await.unwrap());
+    }
+    let urls: Vec<String> = kept.iter().map(|d| d.url.clone()).collect();
+    let mut next = urls.into_iter();
+    let mut fresh = move || next.next().unwrap();
+    objects_round_trip(dialect, &dev.url, &mut fresh).await;
+}
+
+#[tokio::test]
+async fn triggers_functions_and_sequences_round_trip_postgres() {
+    objects_on_server(Server::Postgres, Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn triggers_and_table_options_round_trip_mysql() {
+    objects_on_server(Server::Mysql, Dialect::Mysql).await;
 }

@@ -32,6 +32,10 @@ pub(crate) async fn introspect(db: &mut Db, own: &Tables) -> Result<Schema, Erro
     }
     .context(|| "cannot read the database's schema".to_owned())?;
     schema.tables.retain(|name, _| !skip(name));
+    super::introspect_objects::read(db, &mut schema)
+        .await
+        .context(|| "cannot read the database's triggers, functions and sequences".to_owned())?;
+    schema.triggers.retain(|_, t| !t.table.as_deref().is_some_and(skip));
     Ok(schema)
 }
 
@@ -193,7 +197,9 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
             &format!(
                 "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), (NOT a.attnotnull)::text, \
                  pg_get_expr(d.adbin, d.adrelid), (a.attidentity <> '')::text, \
-                 col_description(a.attrelid, a.attnum) FROM pg_attribute a \
+                 col_description(a.attrelid, a.attnum), \
+                 (pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) IS NOT NULL)::text \
+                 FROM pg_attribute a \
                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
                  WHERE a.attrelid = {REG} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
             ),
@@ -202,7 +208,9 @@ async fn postgres(db: &mut Db) -> Result<Schema, sqlx::Error> {
         .await?;
         for c in &cols {
             let default = opt(c, 3);
-            let serial = default.as_deref().is_some_and(|d| d.starts_with("nextval("));
+            // A serial: a `nextval` default on a sequence the column owns
+            // (one it does not own is a plain default).
+            let serial = default.as_deref().is_some_and(|d| d.starts_with("nextval(")) && cell(c, 6) == "true";
             table.columns.push(Column {
                 name: cell(c, 0),
                 data_type: cell(c, 1),

@@ -9,6 +9,7 @@ mod failure;
 mod foreign_keys;
 mod hooks;
 mod introspect;
+mod introspect_objects;
 mod lease;
 mod lock;
 mod migrator;

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::model::{Column, ForeignKey, Index, Schema, Table};
+use super::model::{Column, ForeignKey, Index, Object, Schema, Table, TableOptions};
+use super::objects::ObjectKind;
 
 /// One difference, as a change from the first schema to the second.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,31 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// MySQL: a table's engine or collation changes.
+    SetTableOptions {
+        table: String,
+        from: Option<TableOptions>,
+        to: Option<TableOptions>,
+    },
+    /// A trigger, function or sequence appears.
+    CreateObject {
+        kind: ObjectKind,
+        name: String,
+        object: Object,
+    },
+    /// A trigger, function or sequence goes.
+    DropObject {
+        kind: ObjectKind,
+        name: String,
+        object: Object,
+    },
+    /// A function or sequence is defined differently: changed in place.
+    ReplaceObject {
+        kind: ObjectKind,
+        name: String,
+        from: Object,
+        to: Object,
+    },
 }
 
 impl Change {
@@ -80,7 +106,10 @@ impl Change {
             Change::CreateEnum { .. }
             | Change::DropEnum { .. }
             | Change::CreateView { .. }
-            | Change::DropView { .. } => None,
+            | Change::DropView { .. }
+            | Change::CreateObject { .. }
+            | Change::DropObject { .. }
+            | Change::ReplaceObject { .. } => None,
             Change::CreateTable { name, .. } | Change::DropTable { name, .. } => Some(name),
             Change::AddColumn { table, .. }
             | Change::DropColumn { table, .. }
@@ -94,7 +123,8 @@ impl Change {
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
             | Change::DropCheck { table, .. }
-            | Change::SetTableComment { table, .. } => Some(table),
+            | Change::SetTableComment { table, .. }
+            | Change::SetTableOptions { table, .. } => Some(table),
         }
     }
 }
@@ -124,6 +154,10 @@ impl Change {
             Change::CreateView { name, .. } => format!("create view {name}"),
             Change::DropView { name, .. } => format!("drop view {name}"),
             Change::SetTableComment { table, .. } => format!("set the comment of {table}"),
+            Change::SetTableOptions { table, .. } => format!("set the engine and collation of {table}"),
+            Change::CreateObject { kind, name, .. } => format!("create {kind} {name}"),
+            Change::DropObject { kind, name, .. } => format!("drop {kind} {name}"),
+            Change::ReplaceObject { kind, name, .. } => format!("replace {kind} {name}"),
         }
     }
 }
@@ -176,6 +210,16 @@ impl fmt::Display for Change {
             Change::SetTableComment { table, from, to } => {
                 write!(f, "table {table} has the comment {from:?}, declared {to:?}")
             }
+            Change::SetTableOptions { table, from, to } => {
+                let show = |o: &Option<TableOptions>| {
+                    o.as_ref()
+                        .map_or_else(|| "-".to_owned(), |o| format!("{} {}", o.engine, o.collation))
+                };
+                write!(f, "table {table} is {}, declared {}", show(from), show(to))
+            }
+            Change::CreateObject { kind, name, .. } => write!(f, "{kind} {name} is missing"),
+            Change::DropObject { kind, name, .. } => write!(f, "{kind} {name} is not declared"),
+            Change::ReplaceObject { kind, name, .. } => write!(f, "{kind} {name} is defined differently"),
         }
     }
 }
@@ -311,6 +355,13 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
                 Some(_) => {}
             }
         }
+        if old.options.is_some() && new.options.is_some() && old.options != new.options {
+            middle.push(Change::SetTableOptions {
+                table: tname.clone(),
+                from: old.options.clone(),
+                to: new.options.clone(),
+            });
+        }
         if old.comment != new.comment {
             middle.push(Change::SetTableComment {
                 table: tname.clone(),
@@ -397,10 +448,16 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Change> {
             });
         }
     }
-    drops_first.extend(middle);
-    drops_first.extend(adds_last);
-    drops_first.extend(late_drops);
-    drops_first
+    let objects = super::objects::place(from, to);
+    let mut out = objects.first;
+    out.extend(drops_first);
+    out.extend(objects.early);
+    out.extend(middle);
+    out.extend(adds_last);
+    out.extend(objects.last);
+    out.extend(late_drops);
+    out.extend(objects.late);
+    out
 }
 
 /// `true` when `sql` names `table` as a word (quoted or not): a view that

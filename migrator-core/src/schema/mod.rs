@@ -7,10 +7,12 @@
 pub(crate) mod ddl;
 mod diff;
 mod model;
+mod objects;
 mod render;
 
 pub use diff::{Change, diff};
-pub use model::{Column, ForeignKey, Index, Schema, Table};
+pub use model::{Column, ForeignKey, Index, Object, Schema, Table, TableOptions};
+pub use objects::ObjectKind;
 pub use render::{Rendered, render};
 
 #[cfg(test)]

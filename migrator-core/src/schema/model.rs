@@ -12,6 +12,49 @@ pub struct Schema {
     pub views: BTreeMap<String, String>,
     /// PostgreSQL enum types by name: their labels in order.
     pub enums: BTreeMap<String, Vec<String>>,
+    /// Triggers by name (every dialect).
+    pub triggers: BTreeMap<String, Object>,
+    /// PostgreSQL functions and procedures by signature (`f(integer)`).
+    pub functions: BTreeMap<String, Object>,
+    /// PostgreSQL sequences that no column owns (a `SERIAL` column's
+    /// sequence goes with its column) by name.
+    pub sequences: BTreeMap<String, Object>,
+}
+
+/// A trigger, function or sequence: an object compared by its definition,
+/// which the database prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    /// The statement that creates it, as the database prints it (without
+    /// the final `;`).
+    pub sql: String,
+    /// A trigger's table.
+    pub table: Option<String>,
+}
+
+impl Object {
+    /// `true` when both define the same thing: the same statement up to
+    /// white space, on the same table.
+    pub fn same_as(&self, other: &Object) -> bool {
+        self.table == other.table && self.sql.split_whitespace().eq(other.sql.split_whitespace())
+    }
+}
+
+/// MySQL's table options that change behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOptions {
+    /// `ENGINE` (`InnoDB`, `MyISAM`, ...).
+    pub engine: String,
+    /// The table's default collation (which names its character set).
+    pub collation: String,
+}
+
+impl TableOptions {
+    /// The character set the collation belongs to (`utf8mb4_general_ci`:
+    /// `utf8mb4`).
+    pub fn charset(&self) -> &str {
+        self.collation.split('_').next().unwrap_or(&self.collation)
+    }
 }
 
 /// One table.
@@ -40,6 +83,8 @@ pub struct Table {
     /// on its columns): not in `indexes`, and dropped with their key,
     /// which MySQL does not do by itself.
     pub foreign_key_indexes: std::collections::BTreeSet<String>,
+    /// MySQL: engine and collation (`None` elsewhere).
+    pub options: Option<TableOptions>,
 }
 
 /// One column.

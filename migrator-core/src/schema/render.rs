@@ -81,6 +81,17 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
                 );
             }
         }
+        // Dropping the old table dropped its triggers: they come back on
+        // the new one, unless the changes make them already.
+        for (name, trigger) in &to.triggers {
+            let on_rebuilt = trigger.table.as_deref().is_some_and(|t| done_rebuilds.contains(t));
+            let created = changes.iter().any(
+                |c| matches!(c, Change::CreateObject { name: n, kind: super::ObjectKind::Trigger, .. } if n == name),
+            );
+            if on_rebuilt && !created {
+                let _ = writeln!(after, "{};", trigger.sql.trim_end().trim_end_matches(';'));
+            }
+        }
         out.sql.insert_str(0, &before);
         out.sql += &after;
         // Step 1 of SQLite's procedure: the executor switches foreign keys
@@ -335,8 +346,12 @@ fn create_table(dialect: Dialect, name: &str, t: &Table) -> String {
             fk.on_update
         ));
     }
+    let options = match (&t.options, dialect) {
+        (Some(o), Dialect::Mysql) => super::objects::create_options(o),
+        _ => String::new(),
+    };
     let mut sql = format!(
-        "CREATE TABLE {} (\n    {}\n);\n",
+        "CREATE TABLE {} (\n    {}\n){options};\n",
         q(dialect, name),
         parts.join(",\n    ")
     );
@@ -463,6 +478,10 @@ fn render_one(
     hints: &BTreeMap<(String, String), String>,
     (from, to): (&Schema, &Schema),
 ) {
+    if let Some(sql) = super::objects::render(change, d) {
+        out.sql += &sql;
+        return;
+    }
     let s = &mut String::new();
     match change {
         Change::CreateEnum { name, labels } => {
@@ -619,6 +638,11 @@ fn render_one(
             let _ = writeln!(s, "DROP VIEW {};", q(d, name));
         }
         Change::SetTableComment { table, to, .. } => *s += &table_comment(d, table, to.as_deref()),
+        // Rendered by `objects::render` above.
+        Change::SetTableOptions { .. }
+        | Change::CreateObject { .. }
+        | Change::DropObject { .. }
+        | Change::ReplaceObject { .. } => {}
     }
     out.sql += s;
 }
