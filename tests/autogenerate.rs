@@ -1137,3 +1137,114 @@ async fn triggers_functions_and_sequences_round_trip_postgres() {
 async fn triggers_and_table_options_round_trip_mysql() {
     objects_on_server(Server::Mysql, Dialect::Mysql).await;
 }
+
+/// A dropped column and an added one of the same type get a rename hint
+/// whose advice, followed, renames the column in place: its rows stay,
+/// both ways, and the catalog equals the declared version (SQLite: through
+/// a table rebuild, which then copies the column under its new name).
+async fn rename_keeps_rows(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() -> String) {
+    let int = if dialect == Dialect::Mysql { "INT" } else { "INTEGER" };
+    let v1 = format!("CREATE TABLE t (id {int} PRIMARY KEY, a {int}, c {int});\nCREATE INDEX ix_a ON t (a);\n");
+    let v2 = format!("CREATE TABLE t (id {int} PRIMARY KEY, b {int});\nCREATE INDEX ix_a ON t (b);\n");
+    let mut h = History::new();
+    let g1 = migrator_core::autogenerate(&h.load(), dev, &v1, "schema.sql")
+        .await
+        .unwrap()
+        .unwrap();
+    h.revision("r1", &[], &g1.up.sql, &g1.down.sql);
+    let m1 = h.load();
+    let guessed = migrator_core::autogenerate(&m1, dev, &v2, "schema.sql")
+        .await
+        .unwrap()
+        .unwrap();
+    // The advice names the flag to pass; take it from the message itself.
+    let advice = guessed
+        .up
+        .sql
+        .lines()
+        .find_map(|l| l.split("--rename ").nth(1))
+        .unwrap_or_else(|| panic!("no rename advice in:\n{}", guessed.up.sql));
+    let flag = advice.split([' ', ')']).next().unwrap();
+    assert_eq!(flag, "t.a=b", "{}", guessed.up.sql);
+    let renames = [flag.parse().unwrap()];
+    let g2 = migrator_core::autogenerate_with_renames(&m1, dev, &v2, "schema.sql", &renames)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!g2.up.sql.contains("rename?"), "{}", g2.up.sql);
+    h.revision("r2", &["r1"], &g2.up.sql, &g2.down.sql);
+    let m = h.load();
+    let (target, direct_v1, direct_v2) = (fresh(), fresh(), fresh());
+    tests::exec(&direct_v1, &v1).await;
+    tests::exec(&direct_v2, &v2).await;
+    let mut db = Migrator::new(&m).connect(&target).await.unwrap();
+    db.upgrade("r1").await.unwrap();
+    tests::exec(&target, "INSERT INTO t (id, a, c) VALUES (1, 10, 100), (2, 20, 200)").await;
+    db.upgrade("heads")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", g2.up.sql));
+    let rows = |col: &str| format!("SELECT CAST(id AS CHAR(10)) || ' ' || CAST({col} AS CHAR(10)) FROM t ORDER BY id");
+    let rows = |col: &str| {
+        if dialect == Dialect::Mysql {
+            format!("SELECT CONCAT(id, ' ', {col}) FROM t ORDER BY id")
+        } else {
+            rows(col).replace("CHAR(10)", "TEXT")
+        }
+    };
+    assert_eq!(
+        tests::strings(&target, &rows("b")).await,
+        ["1 10", "2 20"],
+        "{}",
+        g2.up.sql
+    );
+    let (got, want) = (catalog(&target, dialect).await, catalog(&direct_v2, dialect).await);
+    assert_eq!(got, want, "upgrade:\n{}\n{}", lines_diff(&want, &got), g2.up.sql);
+    db.downgrade("r1")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", g2.down.sql));
+    db.close().await;
+    assert_eq!(
+        tests::strings(&target, &rows("a")).await,
+        ["1 10", "2 20"],
+        "{}",
+        g2.down.sql
+    );
+    let (got, want) = (catalog(&target, dialect).await, catalog(&direct_v1, dialect).await);
+    assert_eq!(got, want, "downgrade:\n{}\n{}", lines_diff(&want, &got), g2.down.sql);
+}
+
+#[tokio::test]
+async fn a_rename_keeps_its_rows_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = format!("sqlite://{}/dev.db?mode=rwc", dir.path().display());
+    let mut n = 0;
+    let path = dir.path().to_owned();
+    let mut fresh = move || {
+        n += 1;
+        format!("sqlite://{}/r{n}.db?mode=rwc", path.display())
+    };
+    rename_keeps_rows(Dialect::Sqlite, &dev, &mut fresh).await;
+}
+
+async fn rename_on_server(server: Server, dialect: Dialect) {
+    let Some(dev) = server_db(server).await else {
+        return;
+    };
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        kept.push(server_db(server).await.unwrap());
+    }
+    let mut next = kept.iter().map(|d| d.url.clone()).collect::<Vec<_>>().into_iter();
+    let mut fresh = move || next.next().unwrap();
+    rename_keeps_rows(dialect, &dev.url, &mut fresh).await;
+}
+
+#[tokio::test]
+async fn a_rename_keeps_its_rows_postgres() {
+    rename_on_server(Server::Postgres, Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_rename_keeps_its_rows_mysql() {
+    rename_on_server(Server::Mysql, Dialect::Mysql).await;
+}

@@ -150,6 +150,9 @@ pub(crate) enum Command {
         /// Generate the SQL from the declared schema
         #[arg(long)]
         autogenerate: bool,
+        /// With --autogenerate: column TABLE.OLD is column NEW now; renamed in place, rows kept (repeatable)
+        #[arg(long, value_name = "TABLE.OLD=NEW", requires = "autogenerate")]
+        rename: Vec<migrator_core::schema::Rename>,
     },
     /// Write a merge revision joining REVISIONS (`heads` for all heads)
     Merge {

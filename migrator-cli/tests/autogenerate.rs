@@ -505,3 +505,86 @@ async fn the_test_command_with_data_on_every_database() {
         the_test_command_with_data(&db.url).await;
     }
 }
+
+/// `--rename`: the advice the hint gives is a flag that works from the
+/// command line; a rename that does not fit, or is not one, is a usage
+/// error (exit 2) that says why; without `--autogenerate` it is refused.
+#[test]
+fn the_rename_flag_follows_the_hint_and_refuses_what_does_not_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let url = format!("sqlite://{}/app.db", dir.display());
+    let (v1, v2) = (dir.join("v1.sql"), dir.join("v2.sql"));
+    std::fs::write(&v1, "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, c INTEGER);\n").unwrap();
+    std::fs::write(&v2, "CREATE TABLE t (id INTEGER PRIMARY KEY, b INTEGER);\n").unwrap();
+    let (v1, v2) = (v1.display().to_string(), v2.display().to_string());
+    ok(dir, &url, &["init"]);
+    ok(
+        dir,
+        &url,
+        &[
+            "revision",
+            "--autogenerate",
+            "--schema",
+            &v1,
+            "-m",
+            "v1",
+            "--rev-id",
+            "r1",
+        ],
+    );
+    ok(dir, &url, &["upgrade"]);
+    let sqlite = |sql: &str| {
+        let out = Command::new("sqlite3")
+            .arg(dir.join("app.db"))
+            .arg(sql)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    sqlite("INSERT INTO t VALUES (1, 10, 100)");
+    for (bad, says) in [
+        ("t.a", "TABLE.OLD=NEW"),
+        ("t.zz=b", "has no column zz"),
+        ("t.a=q", "no column q"),
+    ] {
+        let out = run(
+            dir,
+            &url,
+            &[
+                "revision",
+                "--autogenerate",
+                "--schema",
+                &v2,
+                "-m",
+                "v2",
+                "--rename",
+                bad,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out));
+        assert!(text(&out).contains(says), "{bad}: {}", text(&out));
+    }
+    let out = run(dir, &url, &["revision", "-m", "v2", "--rename", "t.a=b"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    ok(
+        dir,
+        &url,
+        &[
+            "revision",
+            "--autogenerate",
+            "--schema",
+            &v2,
+            "-m",
+            "v2",
+            "--rev-id",
+            "r2",
+            "--rename",
+            "t.a=b",
+        ],
+    );
+    ok(dir, &url, &["upgrade"]);
+    assert_eq!(sqlite("SELECT id || ' ' || b FROM t"), "1 10");
+    ok(dir, &url, &["downgrade", "-1"]);
+    assert_eq!(sqlite("SELECT id || ' ' || a FROM t"), "1 10");
+}

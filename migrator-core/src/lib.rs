@@ -63,8 +63,8 @@ pub use executor::{
 };
 #[cfg(feature = "runtime")]
 pub use executor::{
-    Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
-    round_trip_with,
+    Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, autogenerate_with_renames, declared_schema,
+    history_schema, round_trip, round_trip_with,
 };
 
 pub use diagnostic::{Diagnostic, Diagnostics, nearest};

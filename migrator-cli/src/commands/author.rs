@@ -306,7 +306,11 @@ pub(crate) fn edit(settings: &Settings, ident: &str) -> Result<ExitCode> {
 /// `revision --autogenerate`: the SQL that turns the history's schema into
 /// the declared one, for each declared dialect, written as one revision
 /// with a section per dialect (nothing when every dialect agrees).
-pub(crate) async fn autogenerate(settings: &Settings, mut args: RevisionArgs<'_>) -> Result<ExitCode> {
+pub(crate) async fn autogenerate(
+    settings: &Settings,
+    mut args: RevisionArgs<'_>,
+    renames: &[migrator_core::schema::Rename],
+) -> Result<ExitCode> {
     let declared = super::declared::declared(settings)?;
     if declared.is_empty() {
         bail!(UsageError(
@@ -322,7 +326,8 @@ pub(crate) async fn autogenerate(settings: &Settings, mut args: RevisionArgs<'_>
         let sql = std::fs::read_to_string(&d.path)
             .map_err(|e| UsageError(format!("cannot read the declared schema {}: {e}", d.path.display())))?;
         let dev_url = super::declared::dev_url_for(settings, d.dialect, &d.path)?;
-        let generated = migrator_core::autogenerate(&migrations, &dev_url, &sql, &d.path.display().to_string()).await?;
+        let file = d.path.display().to_string();
+        let generated = migrator_core::autogenerate_with_renames(&migrations, &dev_url, &sql, &file, renames).await?;
         let Some(g) = generated else {
             // No change on this dialect: an empty section, so that the
             // revision is a no-op there rather than missing.

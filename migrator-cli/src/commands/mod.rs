@@ -49,6 +49,7 @@ pub(crate) async fn run(
             depends_on,
             rev_id,
             autogenerate,
+            rename,
         } => {
             let args = author::RevisionArgs {
                 message,
@@ -60,7 +61,7 @@ pub(crate) async fn run(
                 sections: Vec::new(),
             };
             if *autogenerate {
-                return author::autogenerate(&settings, args).await;
+                return author::autogenerate(&settings, args, rename).await;
             }
             return author::revision(&settings, args);
         }

@@ -34,7 +34,7 @@ pub use hooks::RunHooks;
 pub use migrator::Migrator;
 pub use report::{Repair, Report, StepReport, TransactionMode};
 pub use scratch::{
-    Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, declared_schema, history_schema, round_trip,
-    round_trip_with,
+    Generated, RoundTrip, RoundTripFailure, Scratch, autogenerate, autogenerate_with_renames, declared_schema,
+    history_schema, round_trip, round_trip_with,
 };
 pub use server::Target;

@@ -9,7 +9,7 @@ use super::db::Db;
 use super::error::{Context, Error};
 use super::migrator::Migrator;
 use super::sample_rows;
-use crate::schema::{Change, Rendered, Schema, diff, render};
+use crate::schema::{Change, Rename, Rendered, Schema, apply_renames, diff, render};
 use crate::{DatabaseUrl, Dialect, Migrations, RevisionIndex, Text, split_statements};
 
 /// A scratch database: its URL, and how to drop it.
@@ -155,16 +155,33 @@ pub async fn autogenerate(
     declared_sql: &str,
     file: &str,
 ) -> Result<Option<Generated>, Error> {
+    autogenerate_with_renames(migrations, dev_url, declared_sql, file, &[]).await
+}
+
+/// [`autogenerate`] with column renames the author accepted: each is a
+/// `RENAME COLUMN` (the column keeps its rows) instead of a drop and an
+/// add, and the downgrade renames it back. A rename that does not fit the
+/// two schemas is an error naming it.
+pub async fn autogenerate_with_renames(
+    migrations: &Migrations,
+    dev_url: &str,
+    declared_sql: &str,
+    file: &str,
+    renames: &[Rename],
+) -> Result<Option<Generated>, Error> {
     let dialect = DatabaseUrl::parse(dev_url)?.dialect();
     let from = history_schema(migrations, dev_url).await?;
     let to = declared_schema(dev_url, declared_sql, file).await?;
-    let changes = diff(&from, &to);
+    let (renamed, mut changes) = apply_renames(&from, &to, renames).map_err(Error::Config)?;
+    changes.extend(diff(&renamed, &to));
     if changes.is_empty() {
         return Ok(None);
     }
-    let up = render(&changes, &from, &to, dialect);
-    let back = diff(&to, &from);
-    let down = render(&back, &to, &from, dialect);
+    let up = render(&changes, &renamed, &to, dialect);
+    let back_renames: Vec<Rename> = renames.iter().rev().map(Rename::reversed).collect();
+    let (renamed_back, mut back) = apply_renames(&to, &from, &back_renames).map_err(Error::Config)?;
+    back.extend(diff(&renamed_back, &from));
+    let down = render(&back, &renamed_back, &from, dialect);
     Ok(Some(Generated { changes, up, down }))
 }
 

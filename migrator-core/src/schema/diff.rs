@@ -22,6 +22,8 @@ pub enum Change {
     AddColumn { table: String, column: Column },
     /// A column goes (data is lost).
     DropColumn { table: String, column: Column },
+    /// A column is renamed (only as the author accepted: never guessed).
+    RenameColumn { table: String, from: String, to: String },
     /// A column's type, nullability or default changes.
     AlterColumn { table: String, from: Column, to: Column },
     /// The primary key changes.
@@ -113,6 +115,7 @@ impl Change {
             Change::CreateTable { name, .. } | Change::DropTable { name, .. } => Some(name),
             Change::AddColumn { table, .. }
             | Change::DropColumn { table, .. }
+            | Change::RenameColumn { table, .. }
             | Change::AlterColumn { table, .. }
             | Change::SetPrimaryKey { table, .. }
             | Change::AddUnique { table, .. }
@@ -139,6 +142,7 @@ impl Change {
             Change::DropTable { name, .. } => format!("drop table {name}"),
             Change::AddColumn { table, column } => format!("add column {table}.{} ({column})", column.name),
             Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
+            Change::RenameColumn { table, from, to } => format!("rename column {table}.{from} to {to}"),
             Change::AlterColumn { table, from, to } => {
                 format!("change column {table}.{} from `{from}` to `{to}`", to.name)
             }
@@ -171,6 +175,7 @@ impl fmt::Display for Change {
             Change::DropTable { name, .. } => write!(f, "table {name} is not declared"),
             Change::AddColumn { table, column } => write!(f, "column {table}.{} is missing ({column})", column.name),
             Change::DropColumn { table, column } => write!(f, "column {table}.{} is not declared", column.name),
+            Change::RenameColumn { table, from, to } => write!(f, "column {table}.{from} is declared as {to}"),
             Change::AlterColumn { table, from, to } => {
                 write!(f, "column {table}.{} is `{from}`, declared `{to}`", to.name)
             }

@@ -8,11 +8,13 @@ pub(crate) mod ddl;
 mod diff;
 mod model;
 mod objects;
+mod renames;
 mod render;
 
 pub use diff::{Change, diff};
 pub use model::{Column, ForeignKey, Index, Object, Schema, Table, TableOptions};
 pub use objects::ObjectKind;
+pub use renames::{Rename, apply_renames};
 pub use render::{Rendered, render};
 
 #[cfg(test)]

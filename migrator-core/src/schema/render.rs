@@ -30,6 +30,19 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
     let mut done_rebuilds = BTreeSet::new();
     let hints = rename_hints(changes);
     for change in changes {
+        // A rename comes first and is never part of a rebuild: SQLite
+        // renames in place, and the rebuild after it copies the column
+        // under its new name.
+        if let Change::RenameColumn { table, from, to } = change {
+            let _ = writeln!(
+                out.sql,
+                "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                q(dialect, table),
+                q(dialect, from),
+                q(dialect, to)
+            );
+            continue;
+        }
         if let Some(t) = change.table()
             && rebuilt.contains(t)
         {
@@ -38,7 +51,17 @@ pub fn render(changes: &[Change], from: &Schema, to: &Schema, dialect: Dialect) 
             {
                 let dropped: Vec<&Column> = old.columns.iter().filter(|c| new.column(&c.name).is_none()).collect();
                 if !dropped.is_empty() {
-                    review(&mut out, &format!("drops data: column(s) {} of {t}", names(&dropped)));
+                    let mut text = format!("drops data: column(s) {} of {t}", names(&dropped));
+                    for c in &dropped {
+                        if let Some(new) = hints.get(&(t.to_owned(), c.name.clone())) {
+                            let _ = write!(
+                                text,
+                                "; rename? ({} to {new}: generate it again with --rename {t}.{}={new} to keep its rows)",
+                                c.name, c.name
+                            );
+                        }
+                    }
+                    review(&mut out, &text);
                 }
                 for c in changes.iter().filter(|c| c.table() == Some(t)) {
                     if let Some(risk) = needs_review(c, from, dialect) {
@@ -511,7 +534,11 @@ fn render_one(
             match hints.get(&(table.clone(), column.name.clone())) {
                 Some(new) => review(
                     out,
-                    &format!("drops data: column {table}.{}; rename? (to {new})", column.name),
+                    &format!(
+                        "drops data: column {table}.{}; rename? (to {new}: generate it again with --rename \
+                         {table}.{}={new} to keep its rows)",
+                        column.name, column.name
+                    ),
                 ),
                 None => review(out, &format!("drops data: column {table}.{}", column.name)),
             }
@@ -638,6 +665,8 @@ fn render_one(
             let _ = writeln!(s, "DROP VIEW {};", q(d, name));
         }
         Change::SetTableComment { table, to, .. } => *s += &table_comment(d, table, to.as_deref()),
+        // Rendered before the rebuild check in `render`.
+        Change::RenameColumn { .. } => {}
         // Rendered by `objects::render` above.
         Change::SetTableOptions { .. }
         | Change::CreateObject { .. }
