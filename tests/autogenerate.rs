@@ -1058,11 +1058,58 @@ fn objects_v1_v2(dialect: Dialect) -> (&'static str, &'static str) {
     }
 }
 
+/// A scratch database for autogenerate and three empty targets (the
+/// revisions applied, v1 loaded directly, v2 loaded directly), all of
+/// `dialect`; `None` (the test skipped) without the server.
+struct Scratch {
+    dev: String,
+    target: String,
+    direct_v1: String,
+    direct_v2: String,
+    _dir: tempfile::TempDir,
+    _dbs: Vec<tests::ServerDb>,
+}
+
+async fn scratch(dialect: Dialect) -> Option<Scratch> {
+    let dir = tempfile::tempdir().unwrap();
+    let server = match dialect {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => Some(Server::Postgres),
+        Dialect::Mysql => Some(Server::Mysql),
+    };
+    let mut urls = Vec::new();
+    let mut dbs = Vec::new();
+    for name in ["dev", "target", "v1", "v2"] {
+        match server {
+            None => urls.push(format!("sqlite://{}/{name}.db?mode=rwc", dir.path().display())),
+            Some(server) => {
+                let db = server_db(server).await?;
+                urls.push(db.url.clone());
+                dbs.push(db);
+            }
+        }
+    }
+    let [dev, target, direct_v1, direct_v2] = <[String; 4]>::try_from(urls).ok()?;
+    Some(Scratch {
+        dev,
+        target,
+        direct_v1,
+        direct_v2,
+        _dir: dir,
+        _dbs: dbs,
+    })
+}
+
 /// Autogenerate v1 from nothing and v2 from v1; apply both; the catalog
 /// (triggers, functions, sequences, table options read by the database's
 /// own views) equals v2 loaded directly, nothing is left to generate, and
 /// `downgrade` to the first revision equals v1 loaded directly.
-async fn objects_round_trip(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() -> String) {
+async fn objects_round_trip(dialect: Dialect) {
+    // Bound whole: the guards drop (and the databases with them) at the end.
+    let Some(dbs) = scratch(dialect).await else {
+        return;
+    };
+    let (dev, target, direct_v1, direct_v2) = (dbs.dev.as_str(), &dbs.target, &dbs.direct_v1, &dbs.direct_v2);
     let (v1, v2) = objects_v1_v2(dialect);
     let mut h = History::new();
     let g1 = migrator_core::autogenerate(&h.load(), dev, v1, "schema.sql")
@@ -1084,7 +1131,6 @@ async fn objects_round_trip(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut()
         "v2 applied still differs from v2 declared:\n{}",
         g2.up.sql
     );
-    let (target, direct_v1, direct_v2) = (fresh(), fresh(), fresh());
     tests::exec(&direct_v1, v1).await;
     tests::exec(&direct_v2, v2).await;
     let mut db = Migrator::new(&m).connect(&target).await.unwrap();
@@ -1103,46 +1149,29 @@ async fn objects_round_trip(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut()
 
 #[tokio::test]
 async fn triggers_round_trip_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let dev = format!("sqlite://{}/dev.db?mode=rwc", dir.path().display());
-    let mut n = 0;
-    let path = dir.path().to_owned();
-    let mut fresh = move || {
-        n += 1;
-        format!("sqlite://{}/o{n}.db?mode=rwc", path.display())
-    };
-    objects_round_trip(Dialect::Sqlite, &dev, &mut fresh).await;
-}
-
-async fn objects_on_server(server: Server, dialect: Dialect) {
-    let Some(dev) = server_db(server).await else {
-        return;
-    };
-    let mut kept = Vec::new();
-    for _ in 0..3 {
-        kept.push(server_db(server).await.unwrap());
-    }
-    let urls: Vec<String> = kept.iter().map(|d| d.url.clone()).collect();
-    let mut next = urls.into_iter();
-    let mut fresh = move || next.next().unwrap();
-    objects_round_trip(dialect, &dev.url, &mut fresh).await;
+    objects_round_trip(Dialect::Sqlite).await;
 }
 
 #[tokio::test]
 async fn triggers_functions_and_sequences_round_trip_postgres() {
-    objects_on_server(Server::Postgres, Dialect::Postgres).await;
+    objects_round_trip(Dialect::Postgres).await;
 }
 
 #[tokio::test]
 async fn triggers_and_table_options_round_trip_mysql() {
-    objects_on_server(Server::Mysql, Dialect::Mysql).await;
+    objects_round_trip(Dialect::Mysql).await;
 }
 
 /// A dropped column and an added one of the same type get a rename hint
 /// whose advice, followed, renames the column in place: its rows stay,
 /// both ways, and the catalog equals the declared version (SQLite: through
 /// a table rebuild, which then copies the column under its new name).
-async fn rename_keeps_rows(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() -> String) {
+async fn rename_keeps_rows(dialect: Dialect) {
+    // Bound whole: the guards drop (and the databases with them) at the end.
+    let Some(dbs) = scratch(dialect).await else {
+        return;
+    };
+    let (dev, target, direct_v1, direct_v2) = (dbs.dev.as_str(), &dbs.target, &dbs.direct_v1, &dbs.direct_v2);
     let int = if dialect == Dialect::Mysql { "INT" } else { "INTEGER" };
     let v1 = format!("CREATE TABLE t (id {int} PRIMARY KEY, a {int}, c {int});\nCREATE INDEX ix_a ON t (a);\n");
     let v2 = format!("CREATE TABLE t (id {int} PRIMARY KEY, b {int});\nCREATE INDEX ix_a ON t (b);\n");
@@ -1174,7 +1203,6 @@ async fn rename_keeps_rows(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() 
     assert!(!g2.up.sql.contains("rename?"), "{}", g2.up.sql);
     h.revision("r2", &["r1"], &g2.up.sql, &g2.down.sql);
     let m = h.load();
-    let (target, direct_v1, direct_v2) = (fresh(), fresh(), fresh());
     tests::exec(&direct_v1, &v1).await;
     tests::exec(&direct_v2, &v2).await;
     let mut db = Migrator::new(&m).connect(&target).await.unwrap();
@@ -1183,13 +1211,10 @@ async fn rename_keeps_rows(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() 
     db.upgrade("heads")
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", g2.up.sql));
-    let rows = |col: &str| format!("SELECT CAST(id AS CHAR(10)) || ' ' || CAST({col} AS CHAR(10)) FROM t ORDER BY id");
-    let rows = |col: &str| {
-        if dialect == Dialect::Mysql {
-            format!("SELECT CONCAT(id, ' ', {col}) FROM t ORDER BY id")
-        } else {
-            rows(col).replace("CHAR(10)", "TEXT")
-        }
+    // `id value` per row, in each dialect's concatenation.
+    let rows = |col: &str| match dialect {
+        Dialect::Mysql => format!("SELECT CONCAT(id, ' ', {col}) FROM t ORDER BY id"),
+        _ => format!("SELECT CAST(id AS TEXT) || ' ' || CAST({col} AS TEXT) FROM t ORDER BY id"),
     };
     assert_eq!(
         tests::strings(&target, &rows("b")).await,
@@ -1215,36 +1240,15 @@ async fn rename_keeps_rows(dialect: Dialect, dev: &str, fresh: &mut dyn FnMut() 
 
 #[tokio::test]
 async fn a_rename_keeps_its_rows_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let dev = format!("sqlite://{}/dev.db?mode=rwc", dir.path().display());
-    let mut n = 0;
-    let path = dir.path().to_owned();
-    let mut fresh = move || {
-        n += 1;
-        format!("sqlite://{}/r{n}.db?mode=rwc", path.display())
-    };
-    rename_keeps_rows(Dialect::Sqlite, &dev, &mut fresh).await;
-}
-
-async fn rename_on_server(server: Server, dialect: Dialect) {
-    let Some(dev) = server_db(server).await else {
-        return;
-    };
-    let mut kept = Vec::new();
-    for _ in 0..3 {
-        kept.push(server_db(server).await.unwrap());
-    }
-    let mut next = kept.iter().map(|d| d.url.clone()).collect::<Vec<_>>().into_iter();
-    let mut fresh = move || next.next().unwrap();
-    rename_keeps_rows(dialect, &dev.url, &mut fresh).await;
+    rename_keeps_rows(Dialect::Sqlite).await;
 }
 
 #[tokio::test]
 async fn a_rename_keeps_its_rows_postgres() {
-    rename_on_server(Server::Postgres, Dialect::Postgres).await;
+    rename_keeps_rows(Dialect::Postgres).await;
 }
 
 #[tokio::test]
 async fn a_rename_keeps_its_rows_mysql() {
-    rename_on_server(Server::Mysql, Dialect::Mysql).await;
+    rename_keeps_rows(Dialect::Mysql).await;
 }

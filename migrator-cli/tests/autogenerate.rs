@@ -543,46 +543,24 @@ fn the_rename_flag_follows_the_hint_and_refuses_what_does_not_fit() {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
     sqlite("INSERT INTO t VALUES (1, 10, 100)");
+    let revise = |extra: &[&str]| {
+        let mut args = vec!["revision", "--autogenerate", "--schema", v2.as_str(), "-m", "v2"];
+        args.extend(extra);
+        run(dir, &url, &args)
+    };
     for (bad, says) in [
         ("t.a", "TABLE.OLD=NEW"),
         ("t.zz=b", "has no column zz"),
         ("t.a=q", "no column q"),
     ] {
-        let out = run(
-            dir,
-            &url,
-            &[
-                "revision",
-                "--autogenerate",
-                "--schema",
-                &v2,
-                "-m",
-                "v2",
-                "--rename",
-                bad,
-            ],
-        );
+        let out = revise(&["--rename", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out));
         assert!(text(&out).contains(says), "{bad}: {}", text(&out));
     }
     let out = run(dir, &url, &["revision", "-m", "v2", "--rename", "t.a=b"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    ok(
-        dir,
-        &url,
-        &[
-            "revision",
-            "--autogenerate",
-            "--schema",
-            &v2,
-            "-m",
-            "v2",
-            "--rev-id",
-            "r2",
-            "--rename",
-            "t.a=b",
-        ],
-    );
+    let out = revise(&["--rev-id", "r2", "--rename", "t.a=b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     ok(dir, &url, &["upgrade"]);
     assert_eq!(sqlite("SELECT id || ' ' || b FROM t"), "1 10");
     ok(dir, &url, &["downgrade", "-1"]);
