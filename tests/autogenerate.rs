@@ -1109,7 +1109,8 @@ async fn objects_round_trip(dialect: Dialect) {
     let Some(dbs) = scratch(dialect).await else {
         return;
     };
-    let (dev, target, direct_v1, direct_v2) = (dbs.dev.as_str(), &dbs.target, &dbs.direct_v1, &dbs.direct_v2);
+    let (target, direct_v1, direct_v2) = (dbs.target.clone(), dbs.direct_v1.clone(), dbs.direct_v2.clone());
+    let dev = dbs.dev.as_str();
     let (v1, v2) = objects_v1_v2(dialect);
     let mut h = History::new();
     let g1 = migrator_core::autogenerate(&h.load(), dev, v1, "schema.sql")
@@ -1171,7 +1172,8 @@ async fn rename_keeps_rows(dialect: Dialect) {
     let Some(dbs) = scratch(dialect).await else {
         return;
     };
-    let (dev, target, direct_v1, direct_v2) = (dbs.dev.as_str(), &dbs.target, &dbs.direct_v1, &dbs.direct_v2);
+    let (target, direct_v1, direct_v2) = (dbs.target.clone(), dbs.direct_v1.clone(), dbs.direct_v2.clone());
+    let dev = dbs.dev.as_str();
     let int = if dialect == Dialect::Mysql { "INT" } else { "INTEGER" };
     let v1 = format!("CREATE TABLE t (id {int} PRIMARY KEY, a {int}, c {int});\nCREATE INDEX ix_a ON t (a);\n");
     let v2 = format!("CREATE TABLE t (id {int} PRIMARY KEY, b {int});\nCREATE INDEX ix_a ON t (b);\n");
